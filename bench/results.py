@@ -1,0 +1,52 @@
+"""Collects benchmark figures into bench-results.json, one entry per figure."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: str
+    baseline_value: float
+    # The baseline's time over ours for times (above 1 means we are faster); for
+    # other units, baseline_value / value as well, so "above 1" always means better.
+    speedup: float
+
+
+def figure(name: str, value: float, unit: str, baseline: str, baseline_value: float) -> Figure:
+    speedup = baseline_value / value if value else float("inf")
+    return Figure(name, round(value, 6), unit, baseline, round(baseline_value, 6), round(speedup, 3))
+
+
+def write(figures: list[Figure], path: Path) -> None:
+    path.write_text(json.dumps({"benchmarks": [asdict(f) for f in figures]}, indent=2) + "\n")
+
+
+def print_figures(figures: list[Figure]) -> None:
+    for f in figures:
+        print(f"{f.name:<48} {f.value:>12.4g} {f.unit:<10} baseline {f.baseline}: "
+              f"{f.baseline_value:.4g} -> x{f.speedup:.2f}")
+
+
+@contextmanager
+def timer():
+    """Yields a list that holds the elapsed seconds once the block ends."""
+    out: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield out
+    finally:
+        out.append(time.perf_counter() - start)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,1 @@
+"""sliceaudit: find EndpointSlices that send traffic to port 0."""

@@ -1,0 +1,60 @@
+"""The `sliceaudit` command: a click group whose subcommands live beside it or register by entry point."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+
+import click
+
+from sliceaudit.cli.errors import UsageFailure
+
+# Subcommands shipped in the layer; each module exposes `command`.
+BUILTIN = ("sliceaudit.cli.scan", "sliceaudit.cli.simulate")
+
+
+class Commands(click.Group):
+    """Loads subcommands lazily, so `sliceaudit scan` never imports the exporter or the simulator."""
+
+    def _sources(self) -> dict[str, str]:
+        found = {mod.rsplit(".", 1)[1]: mod + ":command" for mod in BUILTIN}
+        for ep in entry_points(group="sliceaudit.commands"):
+            found[ep.name] = ep.value
+        return found
+
+    def list_commands(self, ctx):
+        return sorted(self._sources())
+
+    def get_command(self, ctx, name):
+        target = self._sources().get(name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        try:
+            mod = __import__(module, fromlist=[attr])
+        except ModuleNotFoundError:
+            return None
+        return getattr(mod, attr)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Audit Kubernetes EndpointSlices for ports that send traffic to port 0."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return cli.main(args=argv, prog_name="sliceaudit", standalone_mode=False) or 0
+    except click.exceptions.Abort:
+        click.echo("sliceaudit: aborted", err=True)
+        return 130
+    except click.ClickException as err:
+        click.echo(f"sliceaudit: {err.format_message()}", err=True)
+        return 2
+    except UsageFailure as err:
+        click.echo(f"sliceaudit: {err}", err=True)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
