@@ -1,0 +1,234 @@
+"""Immutable records of the Kubernetes objects the audit reads, decoded straight from API JSON.
+
+Only the fields the audit needs are declared; msgspec skips the rest (managedFields, status, ...)
+while decoding. The API's nil rules live here, as defaults and properties, and nowhere else:
+an absent protocol is TCP, an absent port name is "", absent or empty slice ports mean "no
+ports", an absent ready condition means ready, an absent terminating condition means not
+terminating.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct, field
+
+PortNumber = Annotated[int, Meta(ge=0, le=65535)]
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
+SLICE_CONTROLLER = "endpointslice-controller.k8s.io"
+
+
+class _Record(Struct, frozen=True, rename="camel", kw_only=True):
+    """Base of every record: immutable, camelCase on the wire, unknown fields ignored."""
+
+
+class OwnerReference(_Record):
+    kind: str = ""
+    name: str = ""
+    uid: str = ""
+    controller: bool | None = None
+
+
+class ObjectMeta(_Record):
+    name: str = ""
+    namespace: str = ""
+    uid: str = ""
+    resource_version: str = ""
+    labels: dict[str, str] | None = None
+    owner_references: tuple[OwnerReference, ...] | None = None
+
+    def label(self, key: str) -> str | None:
+        return self.labels.get(key) if self.labels else None
+
+    @property
+    def controller(self) -> OwnerReference | None:
+        """The owner that manages this object (controller: true), if any."""
+        for ref in self.owner_references or ():
+            if ref.controller:
+                return ref
+        return None
+
+
+# --- discovery.k8s.io/v1 EndpointSlice ---------------------------------------------------
+
+
+class EndpointPort(_Record):
+    name: str | None = None
+    protocol: str | None = None
+    port: PortNumber | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(name, protocol) with the API's defaults: how consumers match a Service port."""
+        return (self.name or "", self.protocol or "TCP")
+
+
+class EndpointConditions(_Record):
+    ready: bool | None = None
+    serving: bool | None = None
+    terminating: bool | None = None
+
+
+class ObjectReference(_Record):
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    uid: str = ""
+
+
+class Endpoint(_Record):
+    addresses: tuple[str, ...] = ()
+    conditions: EndpointConditions | None = None
+    target_ref: ObjectReference | None = None
+    node_name: str | None = None
+
+    @property
+    def address(self) -> str | None:
+        """The endpoint's identity: consumers use the first address."""
+        return self.addresses[0] if self.addresses else None
+
+    @property
+    def ready(self) -> bool:
+        """Absent ready means ready (the API's rule for consumers)."""
+        return self.conditions is None or self.conditions.ready is not False
+
+    @property
+    def terminating(self) -> bool:
+        return self.conditions is not None and self.conditions.terminating is True
+
+
+class EndpointSlice(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    address_type: str = "IPv4"
+    endpoints: tuple[Endpoint, ...] | None = None
+    ports: tuple[EndpointPort, ...] | None = None
+
+    @property
+    def service_name(self) -> str | None:
+        return self.metadata.label(SERVICE_NAME_LABEL)
+
+    @property
+    def has_ports(self) -> bool:
+        """False for `ports: null`, an absent `ports` and `ports: []` alike."""
+        return bool(self.ports)
+
+    @property
+    def managed_by(self) -> str | None:
+        return self.metadata.label(MANAGED_BY_LABEL)
+
+
+# --- v1 Service ----------------------------------------------------------------------------
+
+
+class ServicePort(_Record):
+    name: str | None = None
+    protocol: str | None = None
+    port: PortNumber = 0
+    target_port: int | str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.name or "", self.protocol or "TCP")
+
+    @property
+    def named_target_port(self) -> str | None:
+        """The targetPort when it names a container port (the case that can leave pods out)."""
+        return self.target_port if isinstance(self.target_port, str) and self.target_port else None
+
+
+class ServiceSpec(_Record):
+    type: str | None = None
+    cluster_ip: str | None = field(default=None, name="clusterIP")
+    selector: dict[str, str] | None = None
+    ports: tuple[ServicePort, ...] | None = None
+
+
+class Service(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: ServiceSpec = field(default_factory=ServiceSpec)
+
+    @property
+    def ports(self) -> tuple[ServicePort, ...]:
+        return self.spec.ports or ()
+
+
+# --- v1 Pod and its owners -----------------------------------------------------------------
+
+
+class ContainerPort(_Record):
+    name: str | None = None
+    container_port: PortNumber = 0
+    protocol: str | None = None
+
+
+class Container(_Record):
+    name: str = ""
+    ports: tuple[ContainerPort, ...] | None = None
+    restart_policy: str | None = None
+
+
+class PodSpec(_Record):
+    containers: tuple[Container, ...] | None = None
+    init_containers: tuple[Container, ...] | None = None
+
+
+class Pod(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: PodSpec = field(default_factory=PodSpec)
+
+    def container_ports(self) -> list[ContainerPort]:
+        """Ports of the app containers and of native sidecars (init containers that always restart)."""
+        found = [p for c in self.spec.containers or () for p in c.ports or ()]
+        for c in self.spec.init_containers or ():
+            if c.restart_policy == "Always":
+                found.extend(c.ports or ())
+        return found
+
+    def has_named_port(self, name: str, protocol: str) -> bool:
+        return any(p.name == name and (p.protocol or "TCP") == protocol for p in self.container_ports())
+
+
+class ReplicaSet(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+
+
+class Deployment(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+
+
+class StatefulSet(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+
+
+class DaemonSet(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+
+
+# --- list envelopes --------------------------------------------------------------------------
+
+
+class ListMeta(_Record):
+    resource_version: str = ""
+    continue_token: str | None = field(default=None, name="continue")
+    remaining_item_count: int | None = None
+
+
+Record = EndpointSlice | Service | Pod | ReplicaSet | Deployment | StatefulSet | DaemonSet
+
+
+def describe(kind: str, metadata: object) -> str:
+    """`Kind namespace/name` for messages, from whatever metadata a broken object still has."""
+    if isinstance(metadata, ObjectMeta):
+        ns, name = metadata.namespace, metadata.name
+    elif isinstance(metadata, dict):
+        ns, name = metadata.get("namespace"), metadata.get("name")
+        ns = ns if isinstance(ns, str) else ""
+        name = name if isinstance(name, str) else ""
+    else:
+        ns, name = "", ""
+    if not name:
+        return f"{kind} (unnamed)"
+    return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
+
