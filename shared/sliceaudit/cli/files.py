@@ -11,7 +11,7 @@ import msgspec
 import yaml
 
 from sliceaudit.cli.errors import UsageFailure
-from sliceaudit.core.decode import KINDS, MalformedObject, Rejected, decode_object
+from sliceaudit.core.decode import KINDS, decode_documents
 from sliceaudit.core.snapshot import Snapshot
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -69,19 +69,10 @@ def flatten(doc: Document) -> Iterator[Document]:
 
 def snapshot_from_files(paths: list[str]) -> Snapshot:
     """Decode every object; objects that do not fit become errors, kinds the audit ignores are skipped."""
-    records, errors = [], []
-    for path in paths:
-        for doc in parse_documents(path, read_bytes(path)):
-            for item in flatten(doc):
-                body = item.body
-                if not isinstance(body, dict):
-                    errors.append(Rejected(item.source, f"not an object but {type(body).__name__}"))
-                    continue
-                kind = body.get("kind")
-                if kind not in KINDS:
-                    continue
-                try:
-                    records.append(decode_object(kind, body))
-                except MalformedObject as err:
-                    errors.append(err.rejected)
-    return Snapshot.of(records, errors)
+    documents = (
+        (item.source, item.body)
+        for path in paths
+        for doc in parse_documents(path, read_bytes(path))
+        for item in flatten(doc)
+    )
+    return Snapshot.of(*decode_documents(documents))

@@ -6,7 +6,7 @@ bad item inside a list, so one broken object never stops the audit of the others
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,3 +188,22 @@ def decode_watch_event(kind: str, line: bytes) -> WatchEvent:
         return WatchEvent("BOOKMARK", None, None, rv if isinstance(rv, str) else "")
     obj = decode_object(kind, event.object)
     return WatchEvent(event.type, obj, None, obj.metadata.resource_version)
+
+
+def decode_documents(documents: Iterable[tuple[str, Any]]) -> tuple[list[Record], list[Rejected]]:
+    """Parsed documents (source, body) of any kinds: the kinds the audit reads become records,
+    others are skipped, and what does not fit is rejected with its source."""
+    records: list[Record] = []
+    errors: list[Rejected] = []
+    for source, body in documents:
+        if not isinstance(body, Mapping):
+            errors.append(Rejected(source, f"not an object but {type(body).__name__}"))
+            continue
+        kind = body.get("kind")
+        if kind not in KINDS:
+            continue
+        try:
+            records.append(decode_object(kind, body))
+        except MalformedObject as err:
+            errors.append(err.rejected)
+    return records, errors

@@ -1,0 +1,254 @@
+"""Where clusters come from (kubeconfig, in-cluster service account, EKS) and how to connect to one.
+
+Every cluster gets its own `kubernetes.client.Configuration` and `ApiClient`; the process-wide
+default configuration is never read or written, so clusters can be scanned side by side.
+TLS is always verified: a kubeconfig's `insecure-skip-tls-verify` is ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.kube_config import KubeConfigMerger, load_kube_config, load_kube_config_from_dict
+
+from sliceaudit.kube.client import KubeClient
+from sliceaudit.kube.errors import ClusterError, one_line
+
+SOURCES = ("kubeconfig", "incluster", "eks")
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How to reach one cluster; JSON-safe through `to_dict`/`from_dict` (travels in SQS messages)."""
+
+    name: str
+    source: str
+    # kubeconfig: a file path, or the parsed content (e.g. read from Secrets Manager), and a context
+    kubeconfig_path: str | None = None
+    kubeconfig: Mapping[str, Any] | None = field(default=None, repr=False)
+    context: str | None = None
+    # incluster (and eks when known): API server URL, CA file, token file
+    server: str | None = None
+    ca_file: str | None = None
+    token_file: str | None = None
+    # eks: cluster name (defaults to `name`), region, role to assume, base64 CA as EKS returns it
+    cluster: str | None = None
+    region: str | None = None
+    role_arn: str | None = None
+    ca_data: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("cluster access needs a name")
+        if self.source not in SOURCES:
+            raise ValueError(f"cluster {self.name}: source must be one of {', '.join(SOURCES)}, "
+                             f"not {self.source!r}")
+        if self.source == "kubeconfig" and not (self.kubeconfig_path or self.kubeconfig):
+            raise ValueError(f"cluster {self.name}: kubeconfig source needs a path or content")
+        if self.source == "incluster" and not (self.server and self.token_file and self.ca_file):
+            raise ValueError(f"cluster {self.name}: incluster source needs server, token_file, ca_file")
+        if self.source == "eks" and not self.region:
+            raise ValueError(f"cluster {self.name}: eks source needs a region")
+
+    @property
+    def eks_name(self) -> str:
+        return self.cluster or self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClusterAccess:
+        if not isinstance(data, Mapping):
+            raise ValueError("cluster access must be an object")
+        known = {f.name for f in fields(cls)}
+        # Unknown keys are ignored so an older reader accepts a newer writer's messages.
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# --- constructors ----------------------------------------------------------------------------
+
+
+def kubeconfig_clusters(path: str | os.PathLike | Mapping[str, Any] | None = None,
+                        contexts: Iterable[str] = (), all_contexts: bool = False, *,
+                        environ: Mapping[str, str] = os.environ) -> list[ClusterAccess]:
+    """One access per selected context: `contexts`, every context, or else the current one.
+
+    `path` is a file (or `:`-separated files, like $KUBECONFIG), or the parsed content as a dict;
+    None means $KUBECONFIG or ~/.kube/config. Raises ClusterError for an unusable file or context.
+    """
+    if isinstance(path, Mapping):
+        content, source = path, {"kubeconfig": dict(path)}
+        names, current = _context_names(content, "kubeconfig content")
+    else:
+        path = str(path or environ.get("KUBECONFIG") or "~/.kube/config")
+        names, current = _file_context_names(path)
+        source = {"kubeconfig_path": path}
+    wanted = list(dict.fromkeys(contexts))
+    if wanted:
+        missing = [c for c in wanted if c not in names]
+        if missing:
+            have = ", ".join(names) or "none"
+            raise ClusterError(f"kubeconfig has no context {', '.join(map(repr, missing))} (has: {have})",
+                               reason="config")
+    elif all_contexts:
+        wanted = names
+        if not wanted:
+            raise ClusterError("kubeconfig has no contexts", reason="config")
+    else:
+        if not current:
+            raise ClusterError("kubeconfig has no current-context: name one with --context or use "
+                               "--all-contexts", reason="config")
+        if current not in names:
+            raise ClusterError(f"kubeconfig current-context {current!r} is not defined", reason="config")
+        wanted = [current]
+    return [ClusterAccess(name=c, source="kubeconfig", context=c, **source) for c in wanted]
+
+
+def in_cluster(name: str = "in-cluster", *, environ: Mapping[str, str] = os.environ,
+               account_dir: str = SERVICE_ACCOUNT_DIR) -> ClusterAccess:
+    """The cluster this process runs in, through its pod's service account."""
+    host, port = environ.get("KUBERNETES_SERVICE_HOST"), environ.get("KUBERNETES_SERVICE_PORT")
+    if not host or not port:
+        raise ClusterError("not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)", reason="config")
+    if ":" in host:
+        host = f"[{host}]"
+    return ClusterAccess(name=name, source="incluster", server=f"https://{host}:{port}",
+                         token_file=os.path.join(account_dir, "token"),
+                         ca_file=os.path.join(account_dir, "ca.crt"))
+
+
+def eks_cluster(name: str, region: str, role_arn: str | None = None, *, endpoint: str | None = None,
+                ca_data: str | None = None, display_name: str | None = None) -> ClusterAccess:
+    """An EKS cluster; endpoint and CA come from `eks:DescribeCluster` unless given."""
+    return ClusterAccess(name=display_name or name, source="eks", cluster=name if display_name else None,
+                         region=region, role_arn=role_arn, server=endpoint, ca_data=ca_data)
+
+
+def _file_context_names(path: str) -> tuple[list[str], str | None]:
+    files = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
+    if not any(os.path.isfile(p) for p in files):
+        raise ClusterError(f"kubeconfig {path}: no such file", reason="config")
+    try:
+        merged = KubeConfigMerger(path).config
+    except (ConfigException, OSError, ValueError) as err:
+        raise ClusterError(f"kubeconfig {path}: {one_line(err)}", reason="config") from None
+    except Exception as err:  # yaml errors have no common base we may import here cheaply
+        raise ClusterError(f"kubeconfig {path}: not valid YAML ({type(err).__name__})", reason="config") from None
+    if merged is None:
+        raise ClusterError(f"kubeconfig {path}: no configuration found", reason="config")
+    value = merged.value
+    contexts = [getattr(c, "value", c) for c in value.get("contexts") or ()]
+    return _context_names({"contexts": contexts, "current-context": value.get("current-context")}, path)
+
+
+def _context_names(content: Mapping[str, Any], what: str) -> tuple[list[str], str | None]:
+    contexts = content.get("contexts") or []
+    if not isinstance(contexts, list) or not all(isinstance(c, Mapping) and c.get("name") for c in contexts):
+        raise ClusterError(f"{what}: contexts must be a list of named entries", reason="config")
+    current = content.get("current-context")
+    return [str(c["name"]) for c in contexts], (str(current) if current else None)
+
+
+# --- connect ---------------------------------------------------------------------------------
+
+
+def connect(access: ClusterAccess) -> KubeClient:
+    """A client for one cluster; raises ClusterError (one line) when its credentials cannot be set up."""
+    cfg = Configuration()
+    if access.source == "kubeconfig":
+        _from_kubeconfig(cfg, access)
+    elif access.source == "incluster":
+        cfg.host = access.server
+        cfg.ssl_ca_cert = access.ca_file
+        _bearer(cfg, _TokenFile(access.token_file).read)
+    else:
+        _from_eks(cfg, access)
+    cfg.verify_ssl = True  # never trust an unverified server, whatever the kubeconfig says
+    cfg.retries = False    # retries are ours (listing.py, watch.py): urllib3 would hide the cause
+    return KubeClient(access.name, ApiClient(configuration=cfg), cfg.host)
+
+
+def _from_kubeconfig(cfg: Configuration, access: ClusterAccess) -> None:
+    where = f"kubeconfig context {access.context or '(current)'}"
+    try:
+        if access.kubeconfig is not None:
+            load_kube_config_from_dict(_plain(access.kubeconfig), context=access.context,
+                                       client_configuration=cfg, persist_config=False)
+        else:
+            load_kube_config(config_file=access.kubeconfig_path, context=access.context,
+                             client_configuration=cfg, persist_config=False)
+    except ConfigException as err:
+        raise ClusterError(f"{where}: {one_line(err)}", reason="config") from None
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as err:
+        raise ClusterError(f"{where}: unusable ({type(err).__name__})", reason="config") from None
+    if not str(cfg.host).startswith("https://"):
+        raise ClusterError(f"{where}: server must be an https:// URL", reason="config")
+
+
+def _from_eks(cfg: Configuration, access: ClusterAccess) -> None:
+    from sliceaudit.kube import eks_token  # botocore loads only for EKS clusters
+
+    source = eks_token.EksTokenSource(access.eks_name, access.region, access.role_arn)
+    endpoint, ca_b64 = access.server, access.ca_data
+    if not endpoint or not ca_b64:
+        endpoint, ca_b64 = source.describe_cluster()
+    try:
+        ca_pem = base64.b64decode(ca_b64, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ClusterError(f"EKS cluster {access.eks_name}: certificate authority is not base64 PEM",
+                           reason="config") from None
+    cfg.host = endpoint.rstrip("/")
+    cfg.ca_cert_data = ca_pem
+    _bearer(cfg, source.token)
+
+
+def _bearer(cfg: Configuration, token: Callable[[], str]) -> None:
+    """Sends `Authorization: Bearer <token>`, asking `token()` again before every request."""
+    cfg.api_key_prefix["BearerToken"] = "Bearer"
+
+    def refresh(c: Configuration) -> None:
+        c.api_key["BearerToken"] = token()
+
+    cfg.refresh_api_key_hook = refresh
+    refresh(cfg)
+
+
+class _TokenFile:
+    """A projected service-account token: re-read whenever the kubelet rotates the file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._token = ""
+
+    def read(self) -> str:
+        try:
+            st = os.stat(self.path)
+            with self._lock:
+                if (st.st_mtime_ns, st.st_size) != self._stamp:
+                    self._token = Path(self.path).read_text().strip()
+                    self._stamp = (st.st_mtime_ns, st.st_size)
+                return self._token
+        except OSError as err:
+            raise ClusterError(f"service account token {self.path}: {err.strerror}", reason="config") from None
+
+
+def _plain(value: Any) -> Any:
+    """A deep plain copy: the loader keeps references and may mutate what it is given."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,54 @@
+"""Deterministic names, UIDs, addresses and timestamps, all drawn from one seeded generator."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+
+# apimachinery's rand.String alphabet: generateName suffixes and pod-template-hash look like the real ones.
+ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+EPOCH = datetime(2025, 1, 6, 8, 0, 0, tzinfo=timezone.utc)
+
+
+def timestamp(t: int) -> str:
+    """RFC 3339 time of logical second t, as the API server writes it."""
+    return (EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Ids:
+    """Draws identifiers for one cluster; the same seed gives the same cluster."""
+
+    def __init__(self, rng: random.Random, cluster_index: int = 0):
+        self.rng = rng
+        self.cluster_index = cluster_index % 200
+        self._pod4 = 0
+        self._svc4 = 10
+        self._names: set[tuple[str, str]] = set()
+
+    def uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def suffix(self, n: int = 5) -> str:
+        return "".join(self.rng.choice(ALPHABET) for _ in range(n))
+
+    def generated(self, namespace: str, prefix: str, n: int = 5) -> str:
+        """A generateName result, unique in its namespace."""
+        while True:
+            name = prefix + self.suffix(n)
+            if (namespace, name) not in self._names:
+                self._names.add((namespace, name))
+                return name
+
+    def pod_ips(self) -> tuple[str, str]:
+        """Next pod address, IPv4 from 10.<cluster>.0.0/16 and its IPv6 twin."""
+        self._pod4 += 1
+        n = self._pod4
+        ip4 = f"10.{self.cluster_index + 1}.{(n >> 8) & 255}.{n & 255}"
+        ip6 = f"fd00:10:{self.cluster_index + 1:x}::{n:x}"
+        return ip4, ip6
+
+    def service_ips(self) -> tuple[str, str]:
+        self._svc4 += 1
+        n = self._svc4
+        return f"172.20.{(n >> 8) & 255}.{n & 255}", f"fd00:172:20::{n:x}"
