@@ -23,7 +23,6 @@ demo: venv
 	$(PY) -m sliceaudit.cli.main demo
 
 test: tools
-	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: venv

@@ -1,0 +1,29 @@
+"""Import contracts: arrows point toward the core, and only the clients talk to their APIs."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_hold():
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_core_imports_only_stdlib_and_its_decoder():
+    import ast
+
+    allowed = set(sys.stdlib_module_names) | {"msgspec", "sliceaudit"}
+    offenders = []
+    for path in (ROOT / "shared" / "sliceaudit" / "core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in allowed or (top == "sliceaudit" and not name.startswith("sliceaudit.core")):
+                    offenders.append(f"{path.name}: {name}")
+    assert not offenders
