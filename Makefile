@@ -20,7 +20,7 @@ tools: venv
 	bash scripts/install-tools.sh
 
 demo: venv
-	$(PY) -m sliceaudit.cli.main demo
+	$(VENV)/bin/sliceaudit scan --file examples/broken-shop.yaml --fail-on never
 
 test: tools
 	$(PY) -m pytest
