@@ -17,13 +17,17 @@ class Figure:
     unit: str
     baseline: str
     baseline_value: float
-    # The baseline's time over ours for times (above 1 means we are faster); for
-    # other units, baseline_value / value as well, so "above 1" always means better.
+    # The baseline's time over ours (above 1 means we are faster); for rates, ours over the baseline's.
     speedup: float
 
 
-def figure(name: str, value: float, unit: str, baseline: str, baseline_value: float) -> Figure:
-    speedup = baseline_value / value if value else float("inf")
+def figure(name: str, value: float, unit: str, baseline: str, baseline_value: float,
+           higher_is_better: bool = False) -> Figure:
+    """A figure whose speedup is above 1 when ours is better than the baseline's."""
+    if higher_is_better:
+        speedup = value / baseline_value if baseline_value else float("inf")
+    else:
+        speedup = baseline_value / value if value else float("inf")
     return Figure(name, round(value, 6), unit, baseline, round(baseline_value, 6), round(speedup, 3))
 
 

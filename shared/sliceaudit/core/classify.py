@@ -21,6 +21,10 @@ _WHAT = {
 }
 
 
+_CODE = {State.NULL: "NULL_PORTS", State.UNSET: "PORT_UNSET", State.ZERO: "PORT_ZERO",
+         State.MISSING: "PORT_MISSING"}
+
+
 def _port_label(name: str) -> str:
     return repr(name) if name else "(unnamed)"
 
@@ -42,7 +46,7 @@ def classify(service: Service, slices: Sequence[EndpointSlice], owners: Owners) 
 
     if serving and any(not pr.backends for pr in port_reports):
         status = "outage"
-    elif any(v.state is not State.BACKEND for r in resolutions for v in r.verdicts.values()):
+    elif findings:
         status = "degraded"
     else:
         status = "ok"
@@ -57,17 +61,18 @@ def _findings(service: Service, slices: Sequence[EndpointSlice], resolutions: li
     # across ports, PORT_MISSING is one finding per Service port.
     groups: dict[tuple[str, str], tuple[set[str], set[str], list]] = {}
     for r in resolutions:
-        for state, code in ((State.NULL, "NULL_PORTS"), (State.UNSET, "PORT_UNSET"),
-                            (State.ZERO, "PORT_ZERO"), (State.MISSING, "PORT_MISSING")):
-            hits = [(a, v.slice) for a, v in r.verdicts.items() if v.state is state]
-            if not hits:
+        for address, v in r.verdicts.items():
+            if v.state is State.BACKEND:
                 continue
+            code = _CODE[v.state]
             key = (code, r.port.name or "" if code == "PORT_MISSING" else "")
-            addresses, slice_names, ports = groups.setdefault(key, (set(), set(), []))
-            addresses.update(a for a, _ in hits)
-            slice_names.update(s for _, s in hits)
-            if r.port not in ports:
-                ports.append(r.port)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (set(), set(), [])
+            group[0].add(address)
+            group[1].add(v.slice)
+            if r.port not in group[2]:
+                group[2].append(r.port)
     if not groups:
         return []
 

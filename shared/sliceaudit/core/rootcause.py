@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from sliceaudit.core.owners import Owners, Workload
-from sliceaudit.core.records import Endpoint, EndpointSlice, Service, ServicePort, SLICE_CONTROLLER
+from sliceaudit.core.records import SLICE_CONTROLLER, Endpoint, EndpointSlice, Service, ServicePort
 from sliceaudit.core.report import WorkloadCause
 
 

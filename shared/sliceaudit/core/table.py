@@ -30,7 +30,7 @@ def render_table(report: Report, color: bool = False, show_ok: bool = False, wid
         rows = [_HEADER] + [_row(c, s) for c, s in flagged]
         widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
         lines.append(_line(rows[0], widths, None, color))
-        for (cluster, svc), row in zip(flagged, rows[1:]):
+        for (_, svc), row in zip(flagged, rows[1:]):
             lines.append(_line(row, widths, svc.status, color))
             for f in svc.findings:
                 lines.extend(textwrap.wrap(f"{f.code}: {f.message}", width=width,
