@@ -1,0 +1,1 @@
+"""The sliceaudit Prometheus exporter: watches EndpointSlices and Services, serves per-Service gauges."""

@@ -30,6 +30,27 @@ def emit(report: Report, output: str, show_ok: bool) -> None:
         click.echo(render_table(report, color=sys.stdout.isatty(), show_ok=show_ok), nl=False)
 
 
+def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool, in_cluster: bool,
+              owners: str) -> Report:
+    """Live clusters side by side, with a progress bar when stderr is a terminal."""
+    # Imported here so the file mode never pays for the Kubernetes client.
+    from sliceaudit.kube.clusters import in_cluster as in_cluster_access
+    from sliceaudit.kube.clusters import kubeconfig_clusters
+    from sliceaudit.kube.errors import ClusterError
+    from sliceaudit.kube.fleet_scan import scan_clusters
+
+    try:
+        accesses = [in_cluster_access()] if in_cluster else []
+        if kubeconfig or contexts or all_contexts:
+            accesses += kubeconfig_clusters(kubeconfig, contexts, all_contexts)
+    except ClusterError as err:
+        raise UsageFailure(str(err)) from None
+    if not sys.stderr.isatty():
+        return scan_clusters(accesses, owners=owners)
+    with click.progressbar(length=len(accesses), label="scanning clusters", file=sys.stderr) as bar:
+        return scan_clusters(accesses, owners=owners, progress=lambda access, report: bar.update(1))
+
+
 @click.command("scan")
 @click.option("--file", "-f", "files", multiple=True, metavar="PATH",
               help="kubectl get -o json|yaml output, a List or multi-document YAML; - for stdin. Repeatable.")
@@ -38,10 +59,27 @@ def emit(report: Report, output: str, show_ok: bool) -> None:
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="outage", show_default=True,
               help="Exit 1 when some Service is at or above this status.")
 @click.option("--show-ok", is_flag=True, help="List healthy Services in the table too.")
-def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str, show_ok: bool) -> int:
+@click.option("--kubeconfig", metavar="PATH",
+              help="Kubeconfig of live clusters [default: $KUBECONFIG or ~/.kube/config].")
+@click.option("--context", "contexts", multiple=True, metavar="NAME", help="Scan this kubeconfig context. Repeatable.")
+@click.option("--all-contexts", is_flag=True, help="Scan every context of the kubeconfig.")
+@click.option("--in-cluster", "in_cluster", is_flag=True, help="Scan the cluster this runs in (its service account).")
+@click.option("--owners", type=click.Choice(["needed", "all", "none"]), default="needed", show_default=True,
+              help="Live: read Pods and owners for root cause only where findings are, everywhere, or not at all.")
+def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str, show_ok: bool,
+            kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool, in_cluster: bool,
+            owners: str) -> int:
     """Audit EndpointSlices for ports: null, number-less ports and port 0."""
-    if not files:
-        raise UsageFailure("nothing to scan: give --file PATH (or - for stdin)")
-    report = Report(clusters=[audit_cluster(cluster_name, snapshot_from_files(list(files)))])
+    live = bool(kubeconfig or contexts or all_contexts or in_cluster)
+    if files and live:
+        raise UsageFailure("give --file or live clusters (--kubeconfig, --context, --all-contexts, --in-cluster), "
+                           "not both")
+    if not files and not live:
+        raise UsageFailure("nothing to scan: give --file PATH (or - for stdin), or --context NAME, "
+                           "--all-contexts, --in-cluster")
+    if live:
+        report = scan_live(kubeconfig, contexts, all_contexts, in_cluster, owners)
+    else:
+        report = Report(clusters=[audit_cluster(cluster_name, snapshot_from_files(list(files)))])
     emit(report, output, show_ok)
     return exit_status(report, fail_on)

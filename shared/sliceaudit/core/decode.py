@@ -80,9 +80,14 @@ class _RawList(msgspec.Struct):
     items: tuple[msgspec.Raw, ...] | None = None
 
 
+_NULL = msgspec.Raw(b"null")
+
+
 class _RawEvent(msgspec.Struct):
     type: str
-    object: msgspec.Raw | None = None
+    # msgspec.Raw cannot share a union with None (`Raw | None` accepts only null): an absent
+    # object stays the raw `null` instead.
+    object: msgspec.Raw = msgspec.field(default_factory=lambda: _NULL)
 
 
 _typed_lists: dict[str, type] = {}
@@ -178,9 +183,9 @@ def decode_watch_event(kind: str, line: bytes) -> WatchEvent:
     except (msgspec.DecodeError, msgspec.ValidationError) as err:
         raise MalformedObject(Rejected(f"{kind} watch event", str(err))) from None
     if event.type == "ERROR":
-        status = msgspec.json.decode(event.object) if event.object is not None else {}
+        status = msgspec.json.decode(event.object)
         return WatchEvent("ERROR", None, status if isinstance(status, dict) else {}, "")
-    if event.object is None:
+    if bytes(event.object) == b"null":
         raise MalformedObject(Rejected(f"{kind} watch event", f"{event.type} event without an object"))
     if event.type == "BOOKMARK":
         named = msgspec.json.decode(event.object, type=_Named).metadata

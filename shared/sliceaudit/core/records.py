@@ -20,7 +20,9 @@ MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 SLICE_CONTROLLER = "endpointslice-controller.k8s.io"
 
 
-class _Record(Struct, frozen=True, rename="camel", kw_only=True):
+# gc=False: records hold plain data and can never form a cycle; tracking millions of them made the
+# cyclic garbage collector cost three times the decode itself (20k slices: 2.0 s -> 0.6 s).
+class _Record(Struct, frozen=True, rename="camel", kw_only=True, gc=False):
     """Base of every record: immutable, camelCase on the wire, unknown fields ignored."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import urllib3
 from kubernetes.client import ApiClient
@@ -39,7 +39,7 @@ class KubeClient:
     def close(self) -> None:
         self.api_client.close()
 
-    def __enter__(self) -> KubeClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

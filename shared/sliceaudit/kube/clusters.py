@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import urllib3
+import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import KubeConfigMerger, load_kube_config, load_kube_config_from_dict
@@ -70,7 +72,7 @@ class ClusterAccess:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClusterAccess:
         if not isinstance(data, Mapping):
-            raise ValueError("cluster access must be an object")
+            raise TypeError("cluster access must be an object")
         known = {f.name for f in fields(cls)}
         # Unknown keys are ignored so an older reader accepts a newer writer's messages.
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -143,7 +145,7 @@ def _file_context_names(path: str) -> tuple[list[str], str | None]:
         merged = KubeConfigMerger(path).config
     except (ConfigException, OSError, ValueError) as err:
         raise ClusterError(f"kubeconfig {path}: {one_line(err)}", reason="config") from None
-    except Exception as err:  # yaml errors have no common base we may import here cheaply
+    except yaml.YAMLError as err:
         raise ClusterError(f"kubeconfig {path}: not valid YAML ({type(err).__name__})", reason="config") from None
     if merged is None:
         raise ClusterError(f"kubeconfig {path}: no configuration found", reason="config")
@@ -175,8 +177,23 @@ def connect(access: ClusterAccess) -> KubeClient:
     else:
         _from_eks(cfg, access)
     cfg.verify_ssl = True  # never trust an unverified server, whatever the kubeconfig says
-    cfg.retries = False    # retries are ours (listing.py, watch.py): urllib3 would hide the cause
+    cfg.retries = _RESEND
     return KubeClient(access.name, ApiClient(configuration=cfg), cfg.host)
+
+
+class _Resend(urllib3.Retry):
+    """Lets urllib3 re-send a GET once when a kept-alive connection from its pool turns out closed by
+    the server (a read error before any response). Every other retry (429, 5xx, refused, timeouts)
+    is ours, in listing.py and watch.py, which honour Retry-After and the deadline."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, urllib3.exceptions.TimeoutError):
+            raise urllib3.exceptions.MaxRetryError(_pool, url, error)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+_RESEND = _Resend(total=1, connect=0, read=1, status=0, other=0, redirect=0, raise_on_redirect=False,
+                  raise_on_status=False, respect_retry_after_header=False)
 
 
 def _from_kubeconfig(cfg: Configuration, access: ClusterAccess) -> None:

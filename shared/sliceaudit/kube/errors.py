@@ -47,7 +47,7 @@ def from_status(status: int, resource: str, namespace: str | None, *, attempts: 
     return ClusterError(f"unexpected HTTP status {status} listing {resource}", reason="http", status=status)
 
 
-_SSL_REASON = re.compile(r"certificate verify failed: ([^()\]'\"]+)", re.I)
+_SSL_REASON = re.compile(r"certificate verify failed: ([^()\]'\"]+)", re.IGNORECASE)
 
 
 def from_transport(err: BaseException, host: str) -> ClusterError:
@@ -61,7 +61,7 @@ def from_transport(err: BaseException, host: str) -> ClusterError:
         m = _SSL_REASON.search(text)
         why = m.group(1).strip().rstrip(".") if m else "handshake failed"
         return ClusterError(f"TLS verification failed for {host}: {why}", reason="tls")
-    if isinstance(err, urllib3.exceptions.NameResolutionError) or isinstance(err, socket.gaierror):
+    if isinstance(err, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
         return ClusterError(f"cannot resolve host of {host} (DNS)", reason="dns")
     if isinstance(err, (urllib3.exceptions.ConnectTimeoutError, TimeoutError, socket.timeout)) and \
             not isinstance(err, urllib3.exceptions.NewConnectionError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -11,9 +12,24 @@ ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 EPOCH = datetime(2025, 1, 6, 8, 0, 0, tzinfo=timezone.utc)
 
 
+@functools.lru_cache(maxsize=65536)
 def timestamp(t: int) -> str:
     """RFC 3339 time of logical second t, as the API server writes it."""
     return (EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]
+
+
+def code(n: int) -> str:
+    """A 5-character name suffix for the number n (cheap, for bulk generation)."""
+    return _PAIRS[n % 729] + _PAIRS[(n // 729) % 729] + ALPHABET[(n // 531441) % 27]
+
+
+def fast_uid(rng: random.Random) -> str:
+    """A version-4 UUID string from rng, quicker than uuid.UUID for hundreds of thousands."""
+    h = "%032x" % rng.getrandbits(128)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 class Ids:
@@ -24,6 +40,7 @@ class Ids:
         self.cluster_index = cluster_index % 200
         self._pod4 = 0
         self._svc4 = 10
+        self._ext = self.rng.randrange(1, 200) * 256
         self._names: set[tuple[str, str]] = set()
 
     def uid(self) -> str:
@@ -47,6 +64,15 @@ class Ids:
         ip4 = f"10.{self.cluster_index + 1}.{(n >> 8) & 255}.{n & 255}"
         ip6 = f"fd00:10:{self.cluster_index + 1:x}::{n:x}"
         return ip4, ip6
+
+    def external_ip(self) -> str:
+        """An address outside the pod network, for hand-made slices."""
+        self._ext += 1
+        return f"192.168.{(self._ext >> 8) & 255}.{self._ext & 255}"
+
+    def reserve(self, namespace: str, name: str) -> str:
+        self._names.add((namespace, name))
+        return name
 
     def service_ips(self) -> tuple[str, str]:
         self._svc4 += 1

@@ -49,6 +49,7 @@ class Pod:
     owner_kind: str
     owner_name: str
     owner_uid: str
+    workload: tuple[str, str]  # (kind, name) of the Deployment, StatefulSet or DaemonSet
     node: str
     zone: str
     ip4: str
@@ -88,6 +89,9 @@ class Workload:
     replicasets: list[ReplicaSet] = field(default_factory=list)
     # Set by break_service, so fix_service knows what to undo.
     canary_of: tuple[str, str] | None = None
+    original_template: Template | None = None
+    # A gradual rollout in progress (churn): pods of older templates are replaced one per step.
+    rolling: bool = False
 
 
 @dataclass(frozen=True)

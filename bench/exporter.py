@@ -1,0 +1,306 @@
+"""The exporter: /metrics render, watch-event throughput, memory held, and detection latency.
+
+- render: 20,000 Services, ours (pre-rendered per-Service lines, re-joined only when something
+  changed) against prometheus_client's own custom Collector + generate_latest on the same numbers.
+- events: MODIFIED EndpointSlice events (decode + apply + re-audit of the touched Service) with
+  100,000 slices held, against re-auditing the whole cluster per event (a stateless design).
+- memory: RSS of a fresh process holding 100,000 slices, ours (compact records) against holding
+  the decoded records as they come.
+- latency: a slice turns `ports: null` in the simulator's API server until the gauge changes on
+  /metrics, against one list + audit of the same cluster (the floor of any polling design).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import msgspec
+
+from bench.results import Figure, figure
+
+RENDER_SERVICES = 20_000
+HELD_SLICES = 100_000
+ENDPOINTS_PER_SLICE = 3
+ROUNDS = 5
+
+
+# --- synthetic clusters ----------------------------------------------------------------------
+
+
+def _service(i: int) -> dict:
+    return {"metadata": {"namespace": f"ns-{i % 50}", "name": f"svc-{i}", "uid": f"svc-uid-{i}",
+                         "resourceVersion": "1"},
+            "spec": {"selector": {"app": f"svc-{i}"},
+                     "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
+
+
+def _slice(i: int, j: int, broken: bool, rv: str = "1") -> dict:
+    base = (i * 4 + j) * ENDPOINTS_PER_SLICE
+    return {"metadata": {"namespace": f"ns-{i % 50}", "name": f"svc-{i}-{j}", "uid": f"slice-uid-{i}-{j}",
+                         "resourceVersion": rv,
+                         "labels": {"kubernetes.io/service-name": f"svc-{i}",
+                                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                                    "app": f"svc-{i}"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [f"10.{(base + k) >> 16 & 255}.{(base + k) >> 8 & 255}.{(base + k) & 255}"],
+                           "conditions": {"ready": True, "serving": True, "terminating": False},
+                           "nodeName": f"node-{(base + k) % 300}", "zone": "eu-west-1a",
+                           "targetRef": {"kind": "Pod", "namespace": f"ns-{i % 50}", "name": f"svc-{i}-pod-{k}",
+                                         "uid": f"pod-uid-{base + k}"}}
+                          for k in range(ENDPOINTS_PER_SLICE)],
+            "ports": None if broken else [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+
+
+def cluster_pages(services: int, slices_per_service: int) -> dict[str, bytes]:
+    """List responses (bytes) as the API server sends them; every 10th Service has a ports: null slice."""
+    svc = [_service(i) for i in range(services)]
+    sl = [_slice(i, j, broken=(i % 10 == 0 and j == 0)) for i in range(services) for j in range(slices_per_service)]
+    return {kind: msgspec.json.encode({"metadata": {"resourceVersion": "1"}, "items": items})
+            for kind, items in (("Service", svc), ("EndpointSlice", sl))}
+
+
+def listed_state(name: str, pages: dict[str, bytes], **kw):
+    from exporter.state import ClusterState
+    from sliceaudit.core.decode import decode_list
+
+    state = ClusterState(name, max_series=0, **kw)
+    for kind in ("Service", "EndpointSlice"):
+        state.apply_list(kind, decode_list(kind, pages[kind]).items)
+    return state
+
+
+# --- render ----------------------------------------------------------------------------------
+
+
+class BaselineCollector:
+    """prometheus_client's documented custom-Collector way: fresh families from held numbers per scrape."""
+
+    def __init__(self, cluster: str, values: dict):
+        self.cluster = cluster
+        self.values = values
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        from exporter.metrics.families import SERVICE_FAMILIES
+
+        families = [GaugeMetricFamily(f.name, f.help, labels=list(f.labels)) for f in SERVICE_FAMILIES]
+        for (ns, name), v in self.values.items():
+            for family, value in zip(families, v[:4]):
+                family.add_metric([self.cluster, ns, name], value)
+        yield from families
+
+
+def _samples(text: str) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(text) for s in f.samples
+            if s.name.startswith(("sliceaudit_endpoints", "sliceaudit_null", "sliceaudit_port", "sliceaudit_service"))}
+
+
+def bench_render() -> list[Figure]:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from exporter.collector import render
+    from sliceaudit.core.decode import WatchEvent, decode_object
+
+    pages = cluster_pages(RENDER_SERVICES, 1)
+    state = listed_state("bench", pages)
+    baseline = BaselineCollector("bench", state.values())
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(baseline)
+    ours_text, base_text = render([state]).decode(), generate_latest(registry).decode()
+    assert _samples(ours_text) == _samples(base_text), "ours and the baseline must expose the same samples"
+    print(f"   render: {RENDER_SERVICES} Services, {len(ours_text) / 1e6:.1f} MB of exposition text")
+
+    changed = RENDER_SERVICES // 100
+    # Odd Services start healthy; each round turns 1% of them ports: null, or back: every round changes.
+    flips = [[WatchEvent("MODIFIED", decode_object("EndpointSlice", _slice(i, 0, broken=r % 2 == 0, rv=str(r + 2))),
+                         None, str(r + 2))
+              for i in range(1, RENDER_SERVICES, RENDER_SERVICES // changed)] for r in range(ROUNDS)]
+    t_changed, t_same, t_base = [], [], []
+    for r in range(ROUNDS):
+        before = state.values()
+        for ev in flips[r]:
+            state.apply_event("EndpointSlice", ev)
+        assert sum(before[k] != v for k, v in state.values().items()) == changed
+        start = time.perf_counter()
+        render([state])
+        t_changed.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render([state])
+        t_same.append(time.perf_counter() - start)
+        baseline.values = state.values()
+        start = time.perf_counter()
+        generate_latest(registry)
+        t_base.append(time.perf_counter() - start)
+    base = min(t_base)
+    name = "prometheus_client custom Collector"
+    return [
+        figure(f"exporter: /metrics render, {RENDER_SERVICES // 1000}k Services, 1% changed", min(t_changed), "s",
+               name, base),
+        figure(f"exporter: /metrics render, {RENDER_SERVICES // 1000}k Services, unchanged", min(t_same), "s",
+               name, base),
+    ]
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def bench_events() -> list[Figure]:
+    from sliceaudit.core.audit import audit_cluster
+    from sliceaudit.core.decode import decode_list, decode_watch_event
+    from sliceaudit.core.snapshot import Snapshot
+
+    per_service = 4
+    services = HELD_SLICES // per_service
+    pages = cluster_pages(services, per_service)
+    state = listed_state("bench", pages)
+    n_events = 20_000
+    # Spread over the Services, every other one turning a slice ports: null (and back later).
+    lines = [msgspec.json.encode({"type": "MODIFIED", "object": _slice(k * 7 % services, 1, broken=k % 2 == 0,
+                                                                         rv=str(10 + k))})
+             for k in range(n_events)]
+    start = time.perf_counter()
+    for line in lines:
+        event = decode_watch_event("EndpointSlice", line)
+        state.apply_event("EndpointSlice", event)
+    ours = n_events / (time.perf_counter() - start)
+    print(f"   events: {n_events} MODIFIED EndpointSlice events, {HELD_SLICES} slices held")
+
+    records = [r for kind in ("Service", "EndpointSlice") for r in decode_list(kind, pages[kind]).items]
+    start = time.perf_counter()
+    audit_cluster("bench", Snapshot.of(records))
+    full = time.perf_counter() - start
+    return [figure(f"exporter: watch events/s, {HELD_SLICES // 1000}k slices held", ours, "events/s",
+                   "full re-audit of the cluster per event", 1 / full, higher_is_better=True)]
+
+
+# --- memory (fresh processes) ----------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def hold(mode: str, directory: str) -> None:
+    """Run in a fresh process: list HELD_SLICES slices, relist them once, print the resident memory.
+
+    The list bytes are read from files, as from the network. `records` is the same state holding
+    the decoded records as they come (no compaction): the baseline.
+    """
+    import gc
+    import resource
+    from pathlib import Path
+
+    import exporter.state as state_module
+    from sliceaudit.core.decode import decode_list
+
+    if mode == "records":
+        state_module.compact_slice = state_module.compact_service = lambda record: record
+    state = state_module.ClusterState("bench", max_series=0)
+    for _ in range(2):  # the first list, then a relist after a 410 (same objects)
+        for kind in ("Service", "EndpointSlice"):
+            items = decode_list(kind, (Path(directory) / kind).read_bytes()).items
+            state.apply_list(kind, items)
+            del items
+    gc.collect()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rss_mb": _rss_mb(), "peak_mb": peak, "services": len(state.values())}))
+
+
+def bench_memory() -> list[Figure]:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="sliceaudit-bench-") as directory:
+        for kind, data in cluster_pages(HELD_SLICES // 4, 4).items():
+            (Path(directory) / kind).write_bytes(data)
+
+        def measure(mode: str) -> dict:
+            out = subprocess.run([sys.executable, "-m", "bench.exporter", "hold", mode, directory],
+                                 capture_output=True, text=True, check=True, timeout=300).stdout
+            return json.loads(out.strip().splitlines()[-1])
+
+        ours, plain = measure("compact"), measure("records")
+    print(f"   memory: peak {ours['peak_mb']:.0f} MB ours, {plain['peak_mb']:.0f} MB holding records")
+    return [figure(f"exporter: RSS with {HELD_SLICES // 1000}k slices held (after a relist)", ours["rss_mb"], "MB",
+                   "same state holding decoded records", plain["rss_mb"])]
+
+
+# --- latency ---------------------------------------------------------------------------------
+
+
+def bench_latency(cycles: int = 15) -> list[Figure]:
+    from exporter.app import Exporter
+    from exporter.config import ExporterConfig, Listen
+    from sliceaudit.core.audit import audit_cluster
+    from sliceaudit.kube.clusters import ClusterAccess, connect
+    from sliceaudit.kube.listing import fetch_snapshot
+    from sliceaudit.sim.fleet import generate_cluster
+    from sliceaudit.sim.server import ApiServer
+
+    cluster = generate_cluster("bench", services=300, seed=3, broken_share=0.0)
+    kubeconfig = None
+    with ApiServer(cluster) as server:
+        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "bench",
+                      "clusters": [{"name": "bench", "cluster": {"server": server.url,
+                                                                 "certificate-authority-data": server.ca_data}}],
+                      "users": [{"name": "bench", "user": {"token": server.token}}],
+                      "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}]}
+        access = ClusterAccess(name="bench", source="kubeconfig", kubeconfig=kubeconfig, context="bench")
+        healthy = [s for s in cluster.objects["EndpointSlice"]
+                   if s.get("ports") and s.get("endpoints") and s["metadata"].get("labels", {}).get(
+                       "kubernetes.io/service-name")][:cycles]
+        exp = Exporter(ExporterConfig(listen=Listen("127.0.0.1", 0)), [access])
+        with exp:
+            while not exp.states[0].synced:
+                threading.Event().wait(0.01)
+            times = []
+            for obj in healthy:
+                ns, svc = obj["metadata"]["namespace"], obj["metadata"]["labels"]["kubernetes.io/service-name"]
+                gauge = f'sliceaudit_null_port_endpoints{{cluster="bench",namespace="{ns}",service="{svc}"}} '
+                broken = json.loads(json.dumps(obj))
+                broken["ports"] = None
+                start = time.perf_counter()
+                server.apply("EndpointSlice", broken)
+                while True:
+                    body = urllib.request.urlopen(exp.url + "/metrics").read().decode()
+                    at = body.find(gauge)
+                    if at >= 0 and body[at + len(gauge)] != "0":
+                        break
+                times.append(time.perf_counter() - start)
+                server.apply("EndpointSlice", obj)  # fixed again for the next cycle
+        with connect(access) as client:
+            polls = []
+            for _ in range(5):
+                start = time.perf_counter()
+                audit_cluster("bench", fetch_snapshot(client, owners="none"))
+                polls.append(time.perf_counter() - start)
+    print(f"   latency: {len(times)} slices turned ports: null, {len(cluster.objects['EndpointSlice'])} slices")
+    return [figure("exporter: ports: null in the API -> gauge on /metrics", statistics.median(times), "s",
+                   "one list + audit of the cluster (polling floor)", statistics.median(polls))]
+
+
+def run() -> list[Figure]:
+    return bench_render() + bench_events() + bench_memory() + bench_latency()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "hold":
+        hold(sys.argv[2], sys.argv[3])
+    else:
+        from bench.results import print_figures
+
+        print_figures(run())

@@ -1,0 +1,106 @@
+"""`sliceaudit exporter`: flags (or SLICEAUDIT_EXPORTER_* variables) in, a running exporter until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from exporter.app import Exporter
+from exporter.config import DEFAULT_LISTEN, DEFAULT_MAX_SERIES, ExporterConfig, parse_listen
+from sliceaudit.cli.errors import UsageFailure
+from sliceaudit.kube.clusters import ClusterAccess, eks_cluster, in_cluster, kubeconfig_clusters
+from sliceaudit.kube.errors import ClusterError
+
+log = logging.getLogger("exporter")
+
+ENV_PREFIX = "SLICEAUDIT_EXPORTER"
+
+
+def _env(name: str) -> str:
+    return f"{ENV_PREFIX}_{name}"
+
+
+@click.command("exporter", context_settings={"show_default": True})
+@click.option("--kubeconfig", envvar=_env("KUBECONFIG"), show_envvar=True, metavar="PATH",
+              help="Kubeconfig file(s), `:`-separated; default $KUBECONFIG or ~/.kube/config.")
+@click.option("--context", "contexts", multiple=True, envvar=_env("CONTEXT"), show_envvar=True,
+              metavar="NAME", help="Watch this kubeconfig context (repeat for several; space-separated in "
+              "the variable). Default: the current context.")
+@click.option("--all-contexts", is_flag=True, envvar=_env("ALL_CONTEXTS"), show_envvar=True,
+              help="Watch every context of the kubeconfig.")
+@click.option("--in-cluster", is_flag=True, envvar=_env("IN_CLUSTER"), show_envvar=True,
+              help="Watch the cluster this pod runs in, through its service account.")
+@click.option("--cluster-name", default="in-cluster", envvar=_env("CLUSTER_NAME"), show_envvar=True,
+              help="The `cluster` label for --in-cluster.")
+@click.option("--eks", multiple=True, envvar=_env("EKS"), show_envvar=True, metavar="REGION/CLUSTER",
+              help="Watch an EKS cluster with the AWS credentials of the environment (repeatable).")
+@click.option("--eks-role-arn", envvar=_env("EKS_ROLE_ARN"), show_envvar=True, metavar="ARN",
+              help="Role to assume for --eks clusters.")
+@click.option("--listen", default=DEFAULT_LISTEN, envvar=_env("LISTEN"), show_envvar=True,
+              metavar="HOST:PORT", help="Address for /metrics, /healthz and /readyz.")
+@click.option("--shard", type=int, default=0, envvar=_env("SHARD"), show_envvar=True,
+              help="This replica's shard, 0-based: it watches the clusters whose name hashes to it.")
+@click.option("--total-shards", type=int, default=1, envvar=_env("TOTAL_SHARDS"), show_envvar=True,
+              help="Replicas the fleet is split across.")
+@click.option("--max-series-per-cluster", type=int, default=DEFAULT_MAX_SERIES,
+              envvar=_env("MAX_SERIES_PER_CLUSTER"), show_envvar=True,
+              help="Per-Service series per cluster (4 per Service; 0: no cap). Beyond it healthy "
+              "Services are left out first and sliceaudit_series_cut_total counts them.")
+@click.option("--log-level", default="info", envvar=_env("LOG_LEVEL"), show_envvar=True,
+              type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity (stderr).")
+def command(**options) -> None:
+    """Serve per-Service EndpointSlice gauges for Prometheus, from live watches of one or many clusters."""
+    config = _config(options)
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    clusters = select_clusters(config)
+    if not clusters:
+        log.warning("shard %d of %d owns none of the clusters; serving only the exporter's own metrics",
+                    config.shard, config.total_shards)
+    exporter = Exporter(config, clusters)
+    try:
+        exporter.start()
+    except OSError as err:
+        raise UsageFailure(f"cannot listen on {config.listen}: {err.strerror or err}") from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    log.info("stopping")
+    exporter.stop()
+
+
+def _config(options: dict) -> ExporterConfig:
+    try:
+        listen = parse_listen(options.pop("listen"))
+        return ExporterConfig(
+            kubeconfig=options["kubeconfig"], contexts=tuple(options["contexts"]),
+            all_contexts=options["all_contexts"], in_cluster=options["in_cluster"],
+            cluster_name=options["cluster_name"], eks=tuple(options["eks"]), eks_role_arn=options["eks_role_arn"],
+            listen=listen, shard=options["shard"], total_shards=options["total_shards"],
+            max_series_per_cluster=options["max_series_per_cluster"], log_level=options["log_level"])
+    except ValueError as err:
+        raise UsageFailure(str(err)) from None
+
+
+def select_clusters(config: ExporterConfig) -> list[ClusterAccess]:
+    """Every cluster the flags name, then only those this shard owns."""
+    found: list[ClusterAccess] = []
+    try:
+        if config.uses_kubeconfig:
+            found += kubeconfig_clusters(config.kubeconfig, config.contexts, config.all_contexts)
+        if config.in_cluster:
+            found.append(in_cluster(config.cluster_name))
+    except ClusterError as err:
+        raise UsageFailure(str(err)) from None
+    for spec in config.eks:
+        region, _, name = spec.partition("/")
+        found.append(eks_cluster(name, region, config.eks_role_arn))
+    seen: set[str] = set()
+    for access in found:
+        if access.name in seen:
+            raise UsageFailure(f"cluster {access.name!r} is named twice; the cluster label must be unique")
+        seen.add(access.name)
+    return [a for a in found if config.owns(a.name)]

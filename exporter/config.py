@@ -1,0 +1,75 @@
+"""The exporter's settings, read once from the command line (or its environment variables) and frozen."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+DEFAULT_LISTEN = "127.0.0.1:9808"
+DEFAULT_MAX_SERIES = 200_000  # 50,000 Services per cluster at 4 series each
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    kubeconfig: str | None = None
+    contexts: tuple[str, ...] = ()
+    all_contexts: bool = False
+    in_cluster: bool = False
+    cluster_name: str = "in-cluster"
+    eks: tuple[str, ...] = ()             # "region/name"
+    eks_role_arn: str | None = None
+    listen: Listen = Listen("127.0.0.1", 9808)
+    shard: int = 0
+    total_shards: int = 1
+    max_series_per_cluster: int = DEFAULT_MAX_SERIES
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.total_shards < 1:
+            raise ValueError("--total-shards must be 1 or more")
+        if not 0 <= self.shard < self.total_shards:
+            raise ValueError(f"--shard must be between 0 and {self.total_shards - 1} (--total-shards "
+                             f"{self.total_shards})")
+        if self.max_series_per_cluster < 0 or 0 < self.max_series_per_cluster < 4:
+            raise ValueError("--max-series-per-cluster must be 0 (no cap) or at least 4 (one Service)")
+        if self.in_cluster and (self.contexts or self.all_contexts):
+            raise ValueError("--in-cluster cannot be combined with --context or --all-contexts")
+        if self.contexts and self.all_contexts:
+            raise ValueError("--context and --all-contexts exclude each other")
+        for spec in self.eks:
+            region, _, name = spec.partition("/")
+            if not region or not name:
+                raise ValueError(f"--eks {spec!r}: expected REGION/CLUSTER, e.g. eu-west-1/prod")
+
+    @property
+    def uses_kubeconfig(self) -> bool:
+        """A kubeconfig is read when asked for, or when no other source is."""
+        return bool(self.kubeconfig or self.contexts or self.all_contexts) or not (self.in_cluster or self.eks)
+
+    def owns(self, cluster: str) -> bool:
+        """Whether this replica's shard watches `cluster`: a stable hash, the same in every replica."""
+        if self.total_shards == 1:
+            return True
+        digest = hashlib.sha256(cluster.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.total_shards == self.shard
+
+
+def parse_listen(text: str) -> Listen:
+    """`host:port`, `[v6]:port` or `:port` (every interface)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"--listen {text!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise ValueError(f"--listen {text!r}: write IPv6 addresses in brackets, e.g. [::1]:9808")
+    return Listen(host or "0.0.0.0", int(port))

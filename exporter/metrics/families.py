@@ -1,0 +1,84 @@
+"""Every metric family the exporter serves: name, type, labels and HELP text, in one place.
+
+docs/exporter.md, the dashboard test and the alert tests read these names; HELP text is what a
+person sees in Prometheus' UI, so it says what the number means and when it is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    type: str                  # "gauge" or "counter"
+    labels: tuple[str, ...]
+    help: str
+
+    @property
+    def header(self) -> bytes:
+        help_text = self.help.replace("\\", "\\\\").replace("\n", "\\n")
+        return f"# HELP {self.name} {help_text}\n# TYPE {self.name} {self.type}\n".encode()
+
+    @property
+    def key(self) -> bytes:
+        return self.name.encode()
+
+
+SERVICE_LABELS = ("cluster", "namespace", "service")
+
+# Per Service, in the order of ServiceValues' fields.
+ENDPOINTS = Family(
+    "sliceaudit_endpoints", "gauge", SERVICE_LABELS,
+    "Distinct serving endpoints (ready, not terminating, counted once per first address) across "
+    "the Service's EndpointSlices.")
+NULL_PORT_ENDPOINTS = Family(
+    "sliceaudit_null_port_endpoints", "gauge", SERVICE_LABELS,
+    "Serving endpoints of the Service in EndpointSlices whose ports are null, absent or empty: "
+    "backends of no port, read as port 0 by naive consumers. 0 for Services that declare no ports.")
+PORT_ZERO_ENDPOINTS = Family(
+    "sliceaudit_port_zero_endpoints", "gauge", SERVICE_LABELS,
+    "Serving endpoints of the Service in EndpointSlices whose entry for a Service port has no "
+    "number or the number 0: backends of no port, dialled on port 0 by naive consumers.")
+SERVICE_OUTAGE = Family(
+    "sliceaudit_service_outage", "gauge", SERVICE_LABELS,
+    "1 when the Service has serving endpoints but some Service port has no backend, else 0.")
+SERVICE_FAMILIES = (ENDPOINTS, NULL_PORT_ENDPOINTS, PORT_ZERO_ENDPOINTS, SERVICE_OUTAGE)
+
+# Per cluster.
+CLUSTER_UP = Family(
+    "sliceaudit_cluster_up", "gauge", ("cluster",),
+    "1 while every watch of the cluster has listed and runs without error; 0 before the first "
+    "list and after a failure until the watch recovers.")
+CLUSTER_LAST_SYNC = Family(
+    "sliceaudit_cluster_last_sync_timestamp_seconds", "gauge", ("cluster",),
+    "Unix time the cluster last proved the held state current (a list, a watch event, or a watch "
+    "the API server accepted from the last resourceVersion); 0 before the first.")
+CLUSTER_OBJECTS = Family(
+    "sliceaudit_cluster_objects", "gauge", ("cluster", "resource"),
+    "Objects of each resource the exporter holds for the cluster.")
+WATCH_RESTARTS = Family(
+    "sliceaudit_watch_restarts_total", "counter", ("cluster", "resource"),
+    "Times a watch of the cluster restarted (error, expired resourceVersion or dropped connection).")
+WATCH_EVENTS = Family(
+    "sliceaudit_watch_events_total", "counter", ("cluster", "resource", "type"),
+    "Watch events the exporter applied, by type (ADDED, MODIFIED, DELETED), plus one LIST per "
+    "full list or relist.")
+OBJECTS_REJECTED = Family(
+    "sliceaudit_objects_rejected_total", "counter", ("cluster", "resource"),
+    "Objects that did not fit the Kubernetes API's types and were left out of the audit.")
+SERIES_CUT = Family(
+    "sliceaudit_series_cut_total", "counter", ("cluster",),
+    "Per-Service series left out of scrapes because the cluster exceeded --max-series-per-cluster "
+    "(healthy Services are cut first), summed over scrapes.")
+CLUSTER_FAMILIES = (CLUSTER_UP, CLUSTER_LAST_SYNC, CLUSTER_OBJECTS, WATCH_RESTARTS, WATCH_EVENTS,
+                    OBJECTS_REJECTED, SERIES_CUT)
+
+# The exporter itself.
+SCRAPE_DURATION = Family(
+    "sliceaudit_scrape_duration_seconds", "gauge", (),
+    "Time the exporter spent rendering this /metrics response, up to this line.")
+EXPORTER_FAMILIES = (SCRAPE_DURATION,)
+
+ALL_FAMILIES = SERVICE_FAMILIES + CLUSTER_FAMILIES + EXPORTER_FAMILIES

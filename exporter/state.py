@@ -1,0 +1,296 @@
+"""One cluster's held state: compact Services and EndpointSlices, and each Service's rendered series.
+
+Watcher threads feed it (one per resource); scrapes read it. An event recomputes only the
+Services it touches, with the same `audit_service` the CLI and the Lambda use. A relist swaps the
+held objects in one step and recomputes what differs, so a scrape sees the old numbers or the
+new ones, never an empty cluster.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from exporter.compact import compact_service, compact_slice
+from exporter.metrics.cluster import ClusterStats
+from exporter.metrics.families import SERVICE_FAMILIES
+from exporter.metrics.service import ServiceValues, service_lines
+from sliceaudit.core.audit import audit_service
+from sliceaudit.core.decode import WatchEvent
+from sliceaudit.core.records import EndpointSlice, Service
+from sliceaudit.core.report import severity
+
+log = logging.getLogger(__name__)
+
+ServiceKey = tuple[str, str]
+
+# The kinds the exporter watches, and how metrics name them.
+RESOURCES = {"Service": "services", "EndpointSlice": "endpointslices"}
+SERIES_PER_SERVICE = len(SERVICE_FAMILIES)
+_BATCH = 500  # Services recomputed per lock hold during a relist: scrapes interleave
+
+
+def _slice_id(s: EndpointSlice) -> str:
+    return s.metadata.uid or f"{s.metadata.namespace}/{s.metadata.name}"
+
+
+def _service_key(s: Service) -> ServiceKey:
+    return (s.metadata.namespace, s.metadata.name)
+
+
+def _slice_key(s: EndpointSlice) -> ServiceKey | None:
+    name = s.service_name
+    return (s.metadata.namespace, name) if name else None
+
+
+def _same(old, new) -> bool:
+    rv_old, rv_new = old.metadata.resource_version, new.metadata.resource_version
+    return rv_old == rv_new if rv_old and rv_new else old == new
+
+
+class ClusterState:
+    def __init__(self, name: str, *, max_series: int = 0, clock: Callable[[], float] = time.time):
+        self.name = name
+        self._clock = clock
+        self._max_services = max_series // SERIES_PER_SERVICE if max_series else 0
+        self._lock = threading.Lock()
+        self._services: dict[ServiceKey, Service] = {}
+        self._slices: dict[str, tuple[ServiceKey | None, EndpointSlice]] = {}
+        self._by_service: dict[ServiceKey, dict[str, EndpointSlice]] = {}
+        # Per Service a mutable slot [values, lines]: updated in place, so the sorted list of slots
+        # stays valid until a Service comes or goes, and a scrape walks it without a lookup.
+        self._series: dict[ServiceKey, list] = {}
+        self._order: list[tuple[ServiceKey, list]] | None = None  # sorted (key, slot); None once the set changes
+        self._blocks: tuple[bytes, ...] | None = None    # one joined block per family; None once a line changes
+        self._cut = 0                                    # series the cap leaves out of the current blocks
+        self._listed: set[str] = set()
+        self._healthy: dict[str, bool] = {kind: False for kind in RESOURCES}
+        self._failed_once = False
+        self._last_sync = 0.0
+        self._restarts = {r: 0 for r in RESOURCES.values()}
+        self._events: dict[tuple[str, str], int] = {}
+        self._rejected = {r: 0 for r in RESOURCES.values()}
+        self._series_cut_total = 0
+
+    # --- fed by watchers -------------------------------------------------------------------
+
+    def apply_list(self, kind: str, records: Iterable) -> None:
+        """A full list of `kind`: replaces what is held in one step, recomputes what changed."""
+        if kind == "Service":
+            touched = self._swap_services(records)
+        elif kind == "EndpointSlice":
+            touched = self._swap_slices(records)
+        else:
+            raise ValueError(f"the exporter does not watch {kind}")
+        with self._lock:
+            first_sync = kind not in self._listed and len(self._listed) == len(RESOURCES) - 1
+            self._listed.add(kind)
+            self._healthy[kind] = True
+            self._last_sync = self._clock()
+            self._count_event(kind, "LIST")
+            if first_sync:
+                touched = set(self._services)
+        self._recompute_batched(touched)
+
+    def apply_event(self, kind: str, event: WatchEvent) -> None:
+        resource = RESOURCES[kind]
+        with self._lock:
+            self._last_sync = self._clock()
+            self._healthy[kind] = True
+            self._count_event(kind, event.type)
+            obj = event.object
+            if obj is None:
+                return  # BOOKMARK (or an ERROR the watcher handles): proof of life only
+            deleted = event.type == "DELETED"
+            if kind == "Service":
+                key = _service_key(obj)
+                if deleted:
+                    self._services.pop(key, None)
+                else:
+                    self._services[key] = compact_service(obj)
+                touched = (key,)
+            elif kind == "EndpointSlice":
+                touched = self._put_slice(_slice_id(obj), None if deleted else compact_slice(obj))
+            else:
+                raise ValueError(f"the exporter does not watch {resource}")
+            for key in touched:
+                self._recompute(key)
+
+    def note_rejected(self, kind: str, count: int = 1) -> None:
+        with self._lock:
+            self._rejected[RESOURCES[kind]] += count
+
+    def note_restart(self, kind: str, *, failed: bool) -> None:
+        """A watch restarted; `failed` when it was an error rather than an expected relist."""
+        with self._lock:
+            self._restarts[RESOURCES[kind]] += 1
+            if failed:
+                self._healthy[kind] = False
+                self._failed_once = True
+
+    def note_failure(self, kind: str | None = None) -> None:
+        """A watch of `kind` failed (None: no client at all, every watch counts as down)."""
+        with self._lock:
+            for k in (kind,) if kind else RESOURCES:
+                self._healthy[k] = False
+            self._failed_once = True
+
+    def note_contact(self, kind: str) -> None:
+        """The API server accepted a watch from our last version: state current, cluster reachable."""
+        with self._lock:
+            self._healthy[kind] = True
+            self._last_sync = self._clock()
+
+    # --- read by scrapes and probes --------------------------------------------------------
+
+    @property
+    def synced(self) -> bool:
+        """Every watched resource has listed at least once."""
+        return len(self._listed) == len(RESOURCES)
+
+    @property
+    def attempted(self) -> bool:
+        """Synced, or failed at least once: readiness must not wait forever on a broken cluster."""
+        return self.synced or self._failed_once
+
+    def service_blocks(self) -> tuple[bytes, ...]:
+        """Per family, every held Service's sample lines; counts what the cap cuts at each call."""
+        with self._lock:
+            if not self.synced:
+                return (b"",) * SERIES_PER_SERVICE
+            if self._blocks is None:
+                self._blocks = self._join()
+            self._series_cut_total += self._cut
+            return self._blocks
+
+    def stats(self) -> ClusterStats:
+        with self._lock:
+            return ClusterStats(
+                cluster=self.name,
+                up=self.synced and all(self._healthy.values()),
+                last_sync=self._last_sync,
+                objects={"services": len(self._services), "endpointslices": len(self._slices)},
+                restarts=dict(self._restarts),
+                events=dict(self._events),
+                rejected=dict(self._rejected),
+                series_cut=self._series_cut_total,
+            )
+
+    def values(self) -> dict[ServiceKey, ServiceValues]:
+        """Every Service's current numbers (tests and benchmarks)."""
+        with self._lock:
+            return {k: slot[0] for k, slot in self._series.items()}
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _count_event(self, kind: str, type_: str) -> None:
+        key = (RESOURCES[kind], type_)
+        self._events[key] = self._events.get(key, 0) + 1
+
+    def _swap_services(self, records: Iterable[Service]) -> set[ServiceKey]:
+        old = self._services  # only this kind's watcher thread replaces it
+        new: dict[ServiceKey, Service] = {}
+        for s in records:
+            key = _service_key(s)
+            held = old.get(key)
+            new[key] = held if held is not None and _same(held, s) else compact_service(s)
+        touched = {k for k in old.keys() | new.keys() if old.get(k) is not new.get(k)}
+        with self._lock:
+            self._services = new
+        return touched
+
+    def _swap_slices(self, records: Iterable[EndpointSlice]) -> set[ServiceKey]:
+        old = self._slices  # only this kind's watcher thread replaces it
+        new: dict[str, tuple[ServiceKey | None, EndpointSlice]] = {}
+        touched: set[ServiceKey] = set()
+        for s in records:
+            uid = _slice_id(s)
+            held = old.get(uid)
+            if held is not None and _same(held[1], s):
+                new[uid] = held
+                continue
+            key = _slice_key(s)
+            new[uid] = (key, compact_slice(s))
+            touched.add(key)
+            if held is not None:
+                touched.add(held[0])
+        for uid in old.keys() - new.keys():
+            touched.add(old[uid][0])
+        touched.discard(None)
+        by_service: dict[ServiceKey, dict[str, EndpointSlice]] = {}
+        for uid, (key, s) in new.items():
+            if key is not None:
+                by_service.setdefault(key, {})[uid] = s
+        with self._lock:
+            self._slices, self._by_service = new, by_service
+        return touched
+
+    def _put_slice(self, uid: str, s: EndpointSlice | None) -> tuple[ServiceKey, ...]:
+        touched = []
+        held = self._slices.pop(uid, None)
+        if held is not None and held[0] is not None:
+            group = self._by_service.get(held[0])
+            if group is not None:
+                group.pop(uid, None)
+                if not group:
+                    del self._by_service[held[0]]
+            touched.append(held[0])
+        if s is not None:
+            key = _slice_key(s)
+            self._slices[uid] = (key, s)
+            if key is not None:
+                self._by_service.setdefault(key, {})[uid] = s
+                if key not in touched:
+                    touched.append(key)
+        return tuple(touched)
+
+    def _recompute_batched(self, keys: set[ServiceKey]) -> None:
+        pending = sorted(keys)
+        for start in range(0, len(pending), _BATCH):
+            with self._lock:
+                for key in pending[start:start + _BATCH]:
+                    self._recompute(key)
+
+    def _recompute(self, key: ServiceKey) -> None:
+        """Re-audits one Service (lock held); its lines change only when its numbers do."""
+        if not self.synced:
+            return  # the first full recompute happens once every resource has listed
+        service = self._services.get(key)
+        if service is None:
+            if self._series.pop(key, None) is not None:
+                self._order = self._blocks = None
+            return
+        try:
+            report = audit_service(service, self._by_service.get(key, {}).values())
+        except Exception:  # a core bug on one odd Service must not stop the others
+            log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
+            return
+        values = ServiceValues(report.endpoints, report.null_port_endpoints, report.port_zero_endpoints,
+                               int(report.status == "outage"), severity(report.status))
+        slot = self._series.get(key)
+        if slot is not None and slot[0] == values:
+            return
+        lines = service_lines(self.name, key[0], key[1], values)
+        if slot is None:
+            self._series[key] = [values, lines]
+            self._order = None
+        else:
+            slot[0], slot[1] = values, lines
+        self._blocks = None
+
+    def _join(self) -> tuple[bytes, ...]:
+        if self._order is None:
+            self._order = sorted(self._series.items())
+        order = self._order
+        cap = self._max_services
+        self._cut = 0
+        if cap and len(order) > cap:
+            # Unhealthy Services first, then by name: the cap never hides an outage for a healthy one.
+            kept = {k for k, _ in heapq.nsmallest(cap, order, key=lambda item: (-item[1][0].rank, item[0]))}
+            self._cut = (len(order) - cap) * SERIES_PER_SERVICE
+            order = [item for item in order if item[0] in kept]
+        lines = [slot[1] for _, slot in order]
+        return tuple(b"".join(column) for column in zip(*lines)) if lines else (b"",) * SERIES_PER_SERVICE

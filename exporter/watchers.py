@@ -1,0 +1,187 @@
+"""One thread per cluster and watched resource, feeding that cluster's state until `stop` is set.
+
+`sliceaudit.kube.watch.watch_kind` does the list-then-watch loop (bookmarks, 410 -> relist,
+jittered backoff). Here: connecting (retried, since credentials and networks come back), turning
+its callbacks into state updates, and making sure nothing a cluster does can end another's watch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+
+from exporter.state import RESOURCES, ClusterState
+from sliceaudit.kube.clusters import ClusterAccess, connect
+from sliceaudit.kube.errors import ClusterError
+from sliceaudit.kube.watch import watch_kind
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 60.0
+
+
+def backoff(attempt: int) -> float:
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+class _Once:
+    """Logs a cluster's failure when its message changes, not at every retry."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def warn(self, where: str, message: str) -> None:
+        with self._lock:
+            if self._last.get(where) == message:
+                return
+            self._last[where] = message
+        log.warning("%s: %s", where, message)
+
+    def clear(self, where: str) -> None:
+        with self._lock:
+            if self._last.pop(where, None) is not None:
+                log.info("%s: recovered", where)
+
+
+class ClusterWatcher:
+    """Connects to one cluster and runs a watch per resource in RESOURCES."""
+
+    def __init__(self, access: ClusterAccess, state: ClusterState, stop: threading.Event, *,
+                 connect: Callable = connect, watch: Callable = watch_kind,
+                 backoff: Callable[[int], float] = backoff):
+        self.access = access
+        self.state = state
+        self.stop = stop
+        self._connect = connect
+        self._watch = watch
+        self._backoff = backoff
+        self._once = _Once()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        t = threading.Thread(target=self._run, name=f"cluster:{self.access.name}", daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def join(self, timeout: float) -> None:
+        for t in list(self._threads):
+            t.join(timeout)
+
+    def _run(self) -> None:
+        client = self._connected()
+        if client is None:
+            return
+        watches = [threading.Thread(target=self._watch_loop, args=(client, kind), daemon=True,
+                                    name=f"watch:{self.access.name}:{kind}") for kind in RESOURCES]
+        self._threads.extend(watches)
+        for t in watches:
+            t.start()
+        for t in watches:
+            t.join()
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 (closing a pool during shutdown is best effort)
+            log.debug("cluster %s: closing the client failed", self.access.name, exc_info=True)
+
+    def _connected(self):
+        attempt = 0
+        where = f"cluster {self.access.name}"
+        while not self.stop.is_set():
+            try:
+                client = self._connect(self.access)
+            except Exception as err:  # noqa: BLE001 (ClusterError, or a library's own for odd credentials)
+                attempt += 1
+                self.state.note_failure()
+                self._once.warn(where, _message(err))
+                self.stop.wait(self._backoff(attempt))
+                continue
+            self._once.clear(where)
+            return client
+        return None
+
+    def _watch_loop(self, client, kind: str) -> None:
+        where = f"cluster {self.access.name} {RESOURCES[kind]}"
+        observed = _Observed(client, lambda: self._contact(kind, where))
+        attempt = 0
+        while not self.stop.is_set():
+            try:
+                self._watch(observed, kind, on_list=self._on_list(kind, where), on_event=self._on_event(kind),
+                            stop=self.stop, on_restart=self._on_restart(kind), on_error=self._on_error(kind, where),
+                            on_reject=self._on_reject(kind))
+                attempt = 0
+            except Exception as err:  # watch_kind never raises for a cluster fault; this is for bugs
+                attempt += 1
+                self.state.note_restart(kind, failed=True)
+                self._once.warn(where, _message(err))
+                log.debug("%s: watch ended", where, exc_info=True)
+                self.stop.wait(self._backoff(attempt))
+
+    def _contact(self, kind: str, where: str) -> None:
+        self.state.note_contact(kind)
+        self._once.clear(where)
+
+    def _on_list(self, kind: str, where: str):
+        def on_list(records, resource_version=None) -> None:
+            self.state.apply_list(kind, records)
+            self._once.clear(where)
+        return on_list
+
+    def _on_event(self, kind: str):
+        def on_event(event) -> None:
+            try:
+                self.state.apply_event(kind, event)
+            except Exception:  # one odd object must not restart the whole watch
+                self.state.note_rejected(kind)
+                log.exception("cluster %s: cannot apply a %s event", self.access.name, kind)
+        return on_event
+
+    def _on_restart(self, kind: str):
+        def on_restart(reason: str) -> None:
+            self.state.note_restart(kind, failed=False)
+            log.debug("cluster %s %s: watch restarts: %s", self.access.name, RESOURCES[kind], reason)
+        return on_restart
+
+    def _on_error(self, kind: str, where: str):
+        def on_error(err: ClusterError) -> None:
+            self.state.note_failure(kind)
+            self._once.warn(where, _message(err))
+        return on_error
+
+    def _on_reject(self, kind: str):
+        def on_reject(rejected) -> None:
+            self.state.note_rejected(kind)
+            self._once.warn(f"cluster {self.access.name} rejected {rejected.object}", rejected.message)
+        return on_reject
+
+
+class _Observed:
+    """The cluster's client, reporting each watch stream the API server accepts.
+
+    A quiet cluster sends no events, but every accepted (re)connection from the last
+    resourceVersion proves the held state current and the cluster reachable: that, not only
+    events, is what keeps `sliceaudit_cluster_up` and the last-sync timestamp honest.
+    """
+
+    def __init__(self, client, on_watch_open: Callable[[], None]):
+        self._client = client
+        self._on_watch_open = on_watch_open
+
+    def open(self, *args, **kwargs):
+        resp = self._client.open(*args, **kwargs)
+        if kwargs.get("watch"):
+            self._on_watch_open()
+        return resp
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+def _message(err: BaseException) -> str:
+    if isinstance(err, ClusterError):
+        return str(err)
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}"[:300] if text else type(err).__name__

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""The serverless fleet audit end to end, on this machine: a simulated fleet of Kubernetes clusters
+(HTTPS API servers on 127.0.0.1), moto's AWS server, and the plan and scan Lambda handlers invoked
+the way EventBridge Scheduler and SQS invoke them. Prints the fleet summary and where the report is.
+
+    .venv/bin/python scripts/demo.py [--clusters 3] [--services 50] [--output demo-output]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REGION = "eu-west-1"
+ACCESS_KEY, SECRET_KEY = "AKIADEMODEMODEMODEMO", "demo-secret"
+
+
+def fake_aws_environment(moto_url: str) -> None:
+    """Every AWS client at moto, with throwaway credentials; STS stays on its real (HTTPS) name
+    because EKS tokens are presigned offline and the simulated API servers verify them."""
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": moto_url, "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL_STS": f"https://sts.{REGION}.amazonaws.com",
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "POWERTOOLS_SERVICE_NAME": "sliceaudit", "POWERTOOLS_METRICS_NAMESPACE": "SliceAudit",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    })
+    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(key, None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from moto.server import ThreadedMotoServer
+
+    from sliceaudit.sim.fleetrun import SimulatedFleet
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "lambda-stdout.jsonl"
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        fake_aws_environment(f"http://{host}:{port}")
+        with SimulatedFleet(clusters=args.clusters, services=args.services, seed=args.seed,
+                            broken_share=args.broken_share) as fleet, \
+                log_path.open("w") as log:
+            return audit(fleet, out, log, log_path)
+    finally:
+        moto.stop()
+
+
+def audit(fleet, out: Path, log, log_path: Path) -> int:
+    from fleetaws.clients import client
+    from fleetaws.config import AwsEnv
+    from fleetaws.local import create_stack, deliver, register_eks, register_kubeconfig
+    from sliceaudit.core.report import decode_report
+    from sliceaudit.core.table import render_table
+
+    aws = AwsEnv.from_env(os.environ)
+    started = time.monotonic()
+    stack = create_stack(aws, outage_topic=True)
+    os.environ.update(stack.function_env())
+    names = list(fleet.servers)
+    # All clusters but the last come from a kubeconfig in Secrets Manager; the last one is "EKS",
+    # reached with an EKS token (presigned STS GetCallerIdentity) that its API server verifies.
+    kube, eks = names[:-1] or names, names[-1:] if len(names) > 1 else []
+    register_kubeconfig(stack, fleet.kubeconfig(), kube)
+    for name in eks:
+        server = fleet.servers[name]
+        register_eks(stack, name, REGION, endpoint=server.url, ca_data=server.ca_data)
+    print(f"simulated fleet: {len(names)} clusters ({', '.join(names)}); "
+          f"kubeconfig secret for {', '.join(kube)}" + (f"; EKS token for {', '.join(eks)}" if eks else ""))
+
+    # The handlers print JSON logs and EMF metrics, as in Lambda; here they go to a file.
+    with contextlib.redirect_stdout(log):
+        from fleetaws.local import LambdaContext
+        from plan.app import lambda_handler as plan
+        from scan.app import lambda_handler as scan
+
+        scheduled = {"scheduled_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        planned = plan(scheduled, LambdaContext("sliceaudit-plan", 120))
+        delivery = deliver(stack, scan, batch_size=2)
+        sys.stdout.flush()
+    run_id = planned["run_id"]
+    print(f"plan: run {run_id}, {planned['clusters']} scan requests queued")
+    print(f"scan: {delivery.invocations} invocations, {delivery.succeeded} clusters recorded, "
+          f"{delivery.failed} failed attempts")
+
+    s3 = client(aws, "s3")
+    report_json = s3.get_object(Bucket=stack.bucket, Key=f"runs/{run_id}/report.json")["Body"].read()
+    report_html = s3.get_object(Bucket=stack.bucket, Key=f"runs/{run_id}/report.html")["Body"].read()
+    report = decode_report(report_json)
+    (out / "report.json").write_bytes(report_json)
+    html_path = out / "report.html"
+    html_path.write_bytes(report_html)
+
+    ddb = client(aws, "dynamodb")
+    history = ddb.scan(TableName=stack.table, Select="COUNT", FilterExpression="begins_with(pk, :p)",
+                       ExpressionAttributeValues={":p": {"S": "SVC#"}})["Count"]
+    emf = sum(1 for line in log_path.read_text().splitlines() if '"_aws"' in line)
+
+    print()
+    print(render_table(report, color=sys.stdout.isatty()), end="")
+    print()
+    truth = {(c["name"], s["namespace"], s["name"]): s["status"] for c in fleet.truth()["clusters"]
+             for s in c["services"]}
+    found = {(c.name, s.namespace, s.name): s.status for c in report.clusters for s in c.services}
+    print(f"DynamoDB {stack.table}: {history} findings-history items, one summary item per cluster")
+    print(f"S3 s3://{stack.bucket}/runs/{run_id}/report.json and report.html")
+    print(f"CloudWatch EMF: {emf} metric documents in {log_path}")
+    print(f"matches the simulator's ground truth: {'yes' if found == truth else 'NO'}")
+    print(f"HTML report: {html_path.resolve()}")
+    print(f"done in {time.monotonic() - started:.1f}s")
+    return 0 if found == truth else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=3)
+    parser.add_argument("--services", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--broken-share", type=float, default=0.2)
+    parser.add_argument("--output", default="demo-output")
+    args = parser.parse_args(argv)
+    if args.clusters < 1 or args.services < 1 or not 0 <= args.broken_share <= 1:
+        print("demo: --clusters and --services must be at least 1, --broken-share within 0..1", file=sys.stderr)
+        return 2
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Paginated lists decoded straight from the response bytes into the core's records.
+
+The generated client is used only to build and send requests (`_preload_content=False`); its
+model objects are never made (they cost ~14x the time and gigabytes per 20k slices).
+
+Owners: with `owners="needed"` (the default) the Services and EndpointSlices are listed and
+audited first; only the namespaces of Services with findings then have their Pods listed, and
+their ReplicaSets only when some Pod there is owned by one (a ReplicaSet's ownerReference names
+the Deployment; StatefulSets and DaemonSets own their Pods directly, so neither needs a list).
+A namespace list is preferred over GETting each targetRef'd Pod: one request per namespace
+instead of one per endpoint, and it also shows the *other* workloads a selector matches, which
+the "selector matches several workloads" finding needs. Past `NAMESPACE_LIST_MAX` namespaces
+one cluster-wide list is cheaper than many small ones. `owners="all"` lists Pods, ReplicaSets,
+Deployments, StatefulSets and DaemonSets cluster-wide; `owners="none"` skips root cause.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from kubernetes.client.exceptions import ApiException
+
+from sliceaudit.core.audit import audit_cluster
+from sliceaudit.core.decode import MalformedObject, Page, Rejected, decode_list
+from sliceaudit.core.records import Record
+from sliceaudit.core.snapshot import Snapshot
+from sliceaudit.kube.client import KubeClient
+from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
+from sliceaudit.kube.resources import resource
+
+OWNERS = ("needed", "all", "none")
+OWNER_KINDS = ("Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet")
+NAMESPACE_LIST_MAX = 20
+
+MAX_ATTEMPTS = 6             # per page, for 429 and 5xx
+MAX_TRANSPORT_ATTEMPTS = 3   # per page, for refused/reset connections and timeouts
+MAX_RESTARTS = 3             # per list, for expired continue tokens
+BACKOFF_BASE = 0.2
+BACKOFF_CAP = 5.0
+RETRY_AFTER_CAP = 30.0
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Everything one paginated list returned."""
+
+    items: tuple[Record, ...]
+    errors: tuple[Rejected, ...]
+    resource_version: str
+
+
+class _Expired(Exception):
+    """410 Gone: the continue token (or the version behind it) is too old."""
+
+
+def backoff(attempt: int) -> float:
+    """Jittered exponential backoff for the `attempt`-th retry (1-based)."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+def retry_after(headers) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date), capped."""
+    value = headers.get("Retry-After") if headers else None
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, RETRY_AFTER_CAP))
+
+
+def request_timeout(deadline: float | None, what: str) -> tuple[float, float]:
+    """(connect, read) timeouts that end no later than the deadline."""
+    if deadline is None:
+        return (CONNECT_TIMEOUT, READ_TIMEOUT)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ClusterError(f"deadline reached while listing {what}", reason="timeout")
+    return (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
+
+
+def wait(delay: float, deadline: float | None, cause: ClusterError,
+         sleep: Callable[[float], object] = time.sleep) -> None:
+    """Sleeps before a retry, or gives up with `cause` when the deadline would pass first."""
+    if deadline is not None and time.monotonic() + delay >= deadline:
+        raise ClusterError(f"{cause} (deadline reached)", reason=cause.reason, status=cause.status)
+    sleep(delay)
+
+
+def get_page(client: KubeClient, kind: str, namespace: str | None = None, *, limit: int,
+             continue_token: str | None = None, deadline: float | None = None,
+             sleep: Callable[[float], object] = time.sleep) -> Page:
+    """One page, retried on 429 (honouring Retry-After), 5xx and dropped connections."""
+    res = resource(kind)
+    attempt = transport_attempt = 0
+    while True:
+        attempt += 1
+        try:
+            resp = client.open(kind, namespace, timeout=request_timeout(deadline, res.resource),
+                               limit=limit, _continue=continue_token)
+            try:
+                data = resp.data
+            finally:
+                resp.release_conn()
+        except ApiException as err:
+            if err.status == 0 or err.status is None:
+                raise from_transport(err, client.host) from None
+            if err.status == 410:
+                raise _Expired() from None
+            if (err.status == 429 or err.status >= 500) and attempt < MAX_ATTEMPTS:
+                delay = retry_after(err.headers) if err.status == 429 else None
+                cause = from_status(err.status, res.resource, namespace, attempts=attempt)
+                wait(backoff(attempt) if delay is None else delay, deadline, cause, sleep)
+                continue
+            raise from_status(err.status, res.resource, namespace, attempts=attempt) from None
+        except ClusterError:
+            raise
+        except Exception as err:
+            if not is_transport(err):
+                raise
+            cause = from_transport(err, client.host)
+            transport_attempt += 1
+            if cause.reason in ("tls", "dns") or transport_attempt >= MAX_TRANSPORT_ATTEMPTS:
+                raise cause from None
+            wait(backoff(transport_attempt), deadline, cause, sleep)
+            continue
+        try:
+            return decode_list(kind, data)
+        except MalformedObject as err:
+            raise ClusterError(f"malformed {res.resource} list response: {err}", reason="malformed") from None
+
+
+def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
+              deadline: float | None = None, sleep: Callable[[float], object] = time.sleep) -> Listed:
+    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires."""
+    for _ in range(MAX_RESTARTS + 1):
+        items: list[Record] = []
+        errors: list[Rejected] = []
+        token = None
+        try:
+            while True:
+                page = get_page(client, kind, namespace, limit=page_size, continue_token=token,
+                                deadline=deadline, sleep=sleep)
+                items.extend(page.items)
+                errors.extend(page.errors)
+                token = page.continue_token
+                if not token:
+                    return Listed(tuple(items), tuple(errors), page.resource_version)
+        except _Expired:
+            continue  # a consistent snapshot needs a fresh start, not the server's inconsistent token
+    raise ClusterError(f"list of {resource(kind).resource} kept expiring (410 Gone) after "
+                       f"{MAX_RESTARTS} restarts", reason="expired", status=410)
+
+
+def fetch_snapshot(client: KubeClient, *, owners: str = "needed", page_size: int = 500,
+                   deadline: float | None = None) -> Snapshot:
+    """Services and EndpointSlices, plus the Pods and owners root cause needs (see module doc)."""
+    if owners not in OWNERS:
+        raise ValueError(f"owners must be one of {', '.join(OWNERS)}, not {owners!r}")
+    base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
+    if owners == "none":
+        return base
+    if owners == "all":
+        return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
+    namespaces = problem_namespaces(client.name, base)
+    if not namespaces:
+        return base
+    scopes: list[str | None] = [None] if len(namespaces) > NAMESPACE_LIST_MAX else sorted(namespaces)
+    pods = _gather_owners(client, ("Pod",), scopes, page_size, deadline)
+    rs_namespaces = sorted({p.metadata.namespace for p in pods.pods
+                            if (ref := p.metadata.controller) is not None and ref.kind == "ReplicaSet"})
+    if rs_namespaces:
+        rs_scopes = [None] if scopes == [None] else rs_namespaces
+        pods = pods.merge(_gather_owners(client, ("ReplicaSet",), rs_scopes, page_size, deadline))
+    return base.merge(pods)
+
+
+def problem_namespaces(name: str, snapshot: Snapshot) -> set[str]:
+    """Namespaces of Services that are not ok or have findings."""
+    report = audit_cluster(name, snapshot)
+    return {s.namespace for s in report.services if s.status != "ok" or s.findings}
+
+
+def _gather(client: KubeClient, kinds: Iterable[str], namespace: str | None, page_size: int,
+            deadline: float | None) -> Snapshot:
+    records: list[Record] = []
+    errors: list[Rejected] = []
+    for kind in kinds:
+        listed = list_kind(client, kind, namespace, page_size=page_size, deadline=deadline)
+        records.extend(listed.items)
+        errors.extend(listed.errors)
+    return Snapshot.of(records, errors)
+
+
+def _gather_owners(client: KubeClient, kinds: Iterable[str], scopes: list[str | None], page_size: int,
+                   deadline: float | None) -> Snapshot:
+    """Owner lists are best effort: a kind we may not read costs root cause, not the audit."""
+    result = Snapshot()
+    for kind in kinds:
+        for ns in scopes:
+            try:
+                result = result.merge(_gather(client, (kind,), ns, page_size, deadline))
+            except ClusterError as err:
+                if err.reason not in ("forbidden", "notfound"):
+                    raise
+                result = result.merge(Snapshot(errors=(Rejected(
+                    resource(kind).resource, f"{err}; findings cannot name workloads here"),)))
+    return result

@@ -1,0 +1,58 @@
+"""The API resources the simulated server serves: group, version, kind, plural."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    fields: frozenset[str] = frozenset({"metadata.name", "metadata.namespace"})
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def prefix(self) -> str:
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+
+_POD_FIELDS = frozenset({"metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "status.podIP"})
+
+RESOURCES = {
+    r.plural: r
+    for r in (
+        Resource("", "v1", "Service", "services"),
+        Resource("", "v1", "Pod", "pods", _POD_FIELDS),
+        Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
+        Resource("apps", "v1", "ReplicaSet", "replicasets"),
+        Resource("apps", "v1", "Deployment", "deployments"),
+        Resource("apps", "v1", "StatefulSet", "statefulsets"),
+        Resource("apps", "v1", "DaemonSet", "daemonsets"),
+    )
+}
+BY_KIND = {r.kind: r for r in RESOURCES.values()}
+
+
+def resource(kind_or_plural: str) -> Resource:
+    """Looks a resource up by kind ("EndpointSlice") or plural ("endpointslices")."""
+    found = BY_KIND.get(kind_or_plural) or RESOURCES.get(kind_or_plural.lower())
+    if found is None:
+        raise KeyError(f"the simulator does not serve {kind_or_plural!r}")
+    return found
+
+
+def selectable_fields(res: Resource, obj: dict) -> dict[str, str]:
+    meta = obj.get("metadata") or {}
+    fields = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", "")}
+    if res.plural == "pods":
+        fields["spec.nodeName"] = (obj.get("spec") or {}).get("nodeName", "")
+        status = obj.get("status") or {}
+        fields["status.phase"] = status.get("phase", "")
+        fields["status.podIP"] = status.get("podIP", "")
+    return fields

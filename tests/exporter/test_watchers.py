@@ -1,0 +1,181 @@
+"""Watchers against scripted clusters: retries, health, and one cluster never stopping another.
+
+The scripted `watch` plays what `sliceaudit.kube.watch.watch_kind` does through its callbacks;
+the real one runs against the simulator's API server in test_e2e.py.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from exporter_testkit import endpoint_slice, event, record, service
+
+from exporter.state import ClusterState
+from exporter.watchers import ClusterWatcher
+from sliceaudit.kube.clusters import ClusterAccess
+from sliceaudit.kube.errors import ClusterError
+
+WAIT = 10.0
+
+
+def access(name: str) -> ClusterAccess:
+    return ClusterAccess(name=name, source="kubeconfig", kubeconfig_path="/dev/null", context=name)
+
+
+class FakeClient:
+    def __init__(self, name: str):
+        self.name = name
+        self.host = f"https://{name}.example"
+        self.opened: list[dict] = []
+        self.closed = False
+
+    def open(self, kind, namespace=None, **params):
+        self.opened.append({"kind": kind, **params})
+        return object()
+
+    def close(self):
+        self.closed = True
+
+
+class Script:
+    """A watch_kind stand-in: lists, then plays the steps for its kind, then waits for stop."""
+
+    def __init__(self, objects: dict[str, list[dict]], steps=()):
+        self.objects = objects
+        self.steps = list(steps)     # (kind, callable(callbacks, client))
+        self.played = threading.Event()
+        self._remaining = {k for k, _ in self.steps}
+        self._lock = threading.Lock()
+
+    def __call__(self, client, kind, *, on_list, on_event, stop, on_restart, on_error, on_reject):
+        on_list(tuple(record(o) for o in self.objects.get(kind, [])), "100")
+        client.open(kind, watch=True, resource_version="100")
+        callbacks = {"on_event": on_event, "on_restart": on_restart, "on_error": on_error, "on_reject": on_reject}
+        for k, step in self.steps:
+            if k == kind:
+                step(callbacks, client)
+        with self._lock:
+            self._remaining.discard(kind)
+            if not self._remaining:
+                self.played.set()
+        stop.wait()
+
+
+def run(watchers):
+    for w in watchers:
+        w.start()
+
+
+def stop_all(stop, watchers):
+    stop.set()
+    for w in watchers:
+        w.join(WAIT)
+
+
+def wait_until(predicate, timeout=WAIT):
+    done = threading.Event()
+    for _ in range(int(timeout * 100)):
+        if predicate():
+            return
+        done.wait(0.01)
+    raise AssertionError("condition not reached")
+
+
+OBJECTS = {"Service": [service("shop", "web")],
+           "EndpointSlice": [endpoint_slice("shop", "web-a", "web", ["10.0.0.1"])]}
+
+
+def test_connects_after_failures_lists_and_applies_events():
+    attempts = []
+
+    def connect(a):
+        attempts.append(a.name)
+        if len(attempts) < 3:
+            raise ClusterError("connection refused by https://x", reason="connection")
+        return FakeClient(a.name)
+
+    broken = endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None, rv="2")
+    script = Script(OBJECTS, [("EndpointSlice", lambda cb, c: cb["on_event"](event("MODIFIED", broken)))])
+    state, stop = ClusterState("prod"), threading.Event()
+    w = ClusterWatcher(access("prod"), state, stop, connect=connect, watch=script, backoff=lambda n: 0.0)
+    run([w])
+    try:
+        assert script.played.wait(WAIT)
+        wait_until(lambda: state.values().get(("shop", "web")) is not None
+                   and state.values()[("shop", "web")].outage == 1)
+        assert len(attempts) == 3
+        assert state.stats().up
+    finally:
+        stop_all(stop, [w])
+
+
+def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again():
+    seen = {}
+
+    def fail_then_reconnect(cb, client):
+        cb["on_error"](ClusterError("server error 500 listing services", reason="server"))
+        seen["down"] = state.stats().up
+        cb["on_restart"]("server error 500 listing services")
+        client.open("Service", watch=True, resource_version="100")  # the retry the real watch makes
+
+    script = Script(OBJECTS, [("Service", fail_then_reconnect)])
+    state, stop = ClusterState("prod"), threading.Event()
+    w = ClusterWatcher(access("prod"), state, stop, connect=lambda a: FakeClient(a.name), watch=script)
+    run([w])
+    try:
+        assert script.played.wait(WAIT)
+        assert seen["down"] is False
+        wait_until(lambda: state.stats().up)
+        assert state.stats().restarts["services"] == 1
+        # The gauges were never dropped meanwhile.
+        assert ("shop", "web") in state.values()
+    finally:
+        stop_all(stop, [w])
+
+
+def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
+    def bad_things(cb, client):
+        from sliceaudit.core.decode import Rejected, WatchEvent
+
+        cb["on_reject"](Rejected("EndpointSlice shop/x", "Expected `array | null`, got `str` - at `$.ports`"))
+        cb["on_event"](WatchEvent("MODIFIED", object(), None, "3"))  # not a record: apply_event fails
+        cb["on_event"](event("ADDED", endpoint_slice("shop", "web-b", "web", ["10.0.0.2"], ports=None)))
+
+    script = Script(OBJECTS, [("EndpointSlice", bad_things)])
+    state, stop = ClusterState("prod"), threading.Event()
+    w = ClusterWatcher(access("prod"), state, stop, connect=lambda a: FakeClient(a.name), watch=script)
+    run([w])
+    try:
+        assert script.played.wait(WAIT)
+        wait_until(lambda: state.values()[("shop", "web")].null_port_endpoints == 1)
+        assert state.stats().rejected["endpointslices"] == 2
+    finally:
+        stop_all(stop, [w])
+
+
+def test_one_broken_cluster_never_stops_the_others():
+    def connect(a):
+        if a.name == "broken":
+            raise ClusterError("TLS verification failed for https://broken: self-signed certificate", reason="tls")
+        return FakeClient(a.name)
+
+    def crashing_watch(client, kind, **kw):
+        if client.name == "crashing":
+            raise RuntimeError("a bug in a watch")
+        return script(client, kind, **kw)
+
+    script = Script(OBJECTS)
+    stop = threading.Event()
+    states = {n: ClusterState(n) for n in ("good", "broken", "crashing")}
+    watchers = [ClusterWatcher(access(n), s, stop, connect=connect, watch=crashing_watch, backoff=lambda n: 0.05)
+                for n, s in states.items()]
+    run(watchers)
+    try:
+        wait_until(lambda: states["good"].stats().up and states["broken"].attempted and states["crashing"].attempted)
+        assert ("shop", "web") in states["good"].values()
+        assert not states["broken"].stats().up and not states["crashing"].stats().up
+    finally:
+        stop_all(stop, watchers)
+    for w in watchers:
+        for t in w._threads:
+            assert not t.is_alive()

@@ -1,0 +1,95 @@
+"""The planner: SSM entries and EKS clusters across regions become one scan request per cluster."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fleetaws.clients import client
+from fleetaws.local import LambdaContext, load_event
+from fleetaws.messages import ScanRequest
+from sliceaudit.kube.clusters import ClusterAccess
+
+from .helpers import emf_documents
+
+ENTRIES = {
+    "onprem-1": {"source": "kubeconfig", "secret": "sliceaudit/onprem-1", "context": "ctx-1"},
+    "prod-eu": {"source": "eks", "cluster": "prod", "region": "eu-west-1",
+                "role_arn": "arn:aws:iam::111111111111:role/sliceaudit-read"},
+    "team/broken": "not json {",
+    "team/no-region": {"source": "eks"},
+}
+
+
+def eks_cluster(aws, region: str, name: str) -> None:
+    eks = client(aws, "eks", region)
+    if name not in eks.list_clusters()["clusters"]:  # moto's state lasts the session
+        eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks",
+                           resourcesVpcConfig={"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]})
+
+
+@pytest.fixture
+def inventory(aws, stack, function_env, monkeypatch):
+    ssm = client(aws, "ssm")
+    for name, value in ENTRIES.items():
+        ssm.put_parameter(Name=f"{stack.inventory_path}/{name}",
+                          Value=value if isinstance(value, str) else json.dumps(value),
+                          Type="SecureString", Overwrite=True)
+    for region, name in (("eu-west-1", "alpha"), ("us-east-1", "alpha"), ("us-east-1", "beta")):
+        eks_cluster(aws, region, name)
+    monkeypatch.setenv("EKS_REGIONS", "eu-west-1,us-east-1")
+
+
+def queued(aws, stack) -> list[ScanRequest]:
+    sqs = client(aws, "sqs")
+    found = []
+    while True:
+        got = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return sorted(found, key=lambda r: r.target.name)
+        found += [ScanRequest.from_json(m["Body"]) for m in got]
+
+
+def test_one_request_per_cluster_of_the_inventory(aws, stack, inventory, stdout_lines):
+    from plan.app import lambda_handler
+
+    result = lambda_handler(load_event("plan-scheduled.json"), LambdaContext("sliceaudit-plan"))
+
+    assert result == {"run_id": "20250101T120000Z", "clusters": 5, "problems": 2}
+    requests = queued(aws, stack)
+    # Two clusters named alpha: each is qualified by its region.
+    assert [r.target.name for r in requests] == ["beta", "eu-west-1/alpha", "onprem-1", "prod-eu", "us-east-1/alpha"]
+    assert {r.run_id for r in requests} == {"20250101T120000Z"} and {r.run_size for r in requests} == {5}
+    by_name = {r.target.name: r.target for r in requests}
+    assert (by_name["onprem-1"].kubeconfig_secret, by_name["onprem-1"].context) == ("sliceaudit/onprem-1", "ctx-1")
+    prod = ClusterAccess.from_dict(by_name["prod-eu"].access)
+    assert (prod.source, prod.eks_name, prod.region, prod.role_arn) == (
+        "eks", "prod", "eu-west-1", "arn:aws:iam::111111111111:role/sliceaudit-read")
+    alpha = ClusterAccess.from_dict(by_name["us-east-1/alpha"].access)
+    assert (alpha.eks_name, alpha.region) == ("alpha", "us-east-1")
+
+    lines = stdout_lines()
+    warnings = [line["message"] for line in lines if line.get("level") == "WARNING"]
+    assert warnings == [f"inventory: {stack.inventory_path}/team/broken: value is not JSON",
+                        f"inventory: {stack.inventory_path}/team/no-region: an eks entry needs a region"]
+    assert all(line.get("run_id") == "20250101T120000Z" for line in lines if "level" in line)
+    planned = [d["ClustersPlanned"] for d in emf_documents(lines) if "ClustersPlanned" in d]
+    assert planned == [5]
+
+
+def test_a_retried_schedule_plans_the_same_run(aws, stack, inventory):
+    from plan.app import lambda_handler
+
+    first = lambda_handler(load_event("plan-scheduled.json"), LambdaContext("sliceaudit-plan"))
+    again = lambda_handler(load_event("plan-scheduled.json"), LambdaContext("sliceaudit-plan"))
+    assert first["run_id"] == again["run_id"]
+
+
+def test_an_empty_inventory_queues_nothing(aws, stack, function_env, monkeypatch, stdout_lines):
+    from plan.app import lambda_handler
+
+    monkeypatch.setenv("INVENTORY_PARAMETER_PATH", "/nothing/here")
+    result = lambda_handler({}, LambdaContext("sliceaudit-plan"))
+    assert result["clusters"] == 0 and queued(aws, stack) == []
+    assert any(line.get("level") == "ERROR" for line in stdout_lines())
