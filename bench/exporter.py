@@ -252,7 +252,6 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
     from sliceaudit.sim.server import ApiServer
 
     cluster = generate_cluster("bench", services=300, seed=3, broken_share=0.0)
-    kubeconfig = None
     with ApiServer(cluster) as server:
         kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "bench",
                       "clusters": [{"name": "bench", "cluster": {"server": server.url,
@@ -260,28 +259,36 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
                       "users": [{"name": "bench", "user": {"token": server.token}}],
                       "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}]}
         access = ClusterAccess(name="bench", source="kubeconfig", kubeconfig=kubeconfig, context="bench")
-        healthy = [s for s in cluster.objects["EndpointSlice"]
-                   if s.get("ports") and s.get("endpoints") and s["metadata"].get("labels", {}).get(
-                       "kubernetes.io/service-name")][:cycles]
+        by_service: dict[tuple[str, str], dict] = {}  # one slice per Service: cycles never overlap
+        for s in cluster.objects["EndpointSlice"]:
+            name = (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name")
+            if s.get("ports") and s.get("endpoints") and name:
+                by_service.setdefault((s["metadata"]["namespace"], name), s)
         exp = Exporter(ExporterConfig(listen=Listen("127.0.0.1", 0)), [access])
         with exp:
             while not exp.states[0].synced:
                 threading.Event().wait(0.01)
+
+            def wait_for(gauge: str, broken: bool) -> None:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    body = urllib.request.urlopen(exp.url + "/metrics").read().decode()
+                    at = body.find(gauge)
+                    if at >= 0 and (body[at + len(gauge)] != "0") == broken:
+                        return
+                raise RuntimeError(f"{gauge} did not change within 10 s")
+
             times = []
-            for obj in healthy:
-                ns, svc = obj["metadata"]["namespace"], obj["metadata"]["labels"]["kubernetes.io/service-name"]
+            for (ns, svc), obj in list(by_service.items())[:cycles]:
                 gauge = f'sliceaudit_null_port_endpoints{{cluster="bench",namespace="{ns}",service="{svc}"}} '
                 broken = json.loads(json.dumps(obj))
                 broken["ports"] = None
                 start = time.perf_counter()
                 server.apply("EndpointSlice", broken)
-                while True:
-                    body = urllib.request.urlopen(exp.url + "/metrics").read().decode()
-                    at = body.find(gauge)
-                    if at >= 0 and body[at + len(gauge)] != "0":
-                        break
+                wait_for(gauge, broken=True)
                 times.append(time.perf_counter() - start)
-                server.apply("EndpointSlice", obj)  # fixed again for the next cycle
+                server.apply("EndpointSlice", obj)  # fixed again before the next cycle
+                wait_for(gauge, broken=False)
         with connect(access) as client:
             polls = []
             for _ in range(5):

@@ -137,16 +137,11 @@ def bench_list() -> list[Figure]:
     from sliceaudit.sim.large import large_cluster
     from sliceaudit.sim.server import ApiServer
 
-    cluster = large_cluster("bench", slices=SLICES, endpoints=ENDPOINTS)
+    cluster = large_cluster("bench", slices=SLICES, endpoints=ENDPOINTS, truth=False)
     with tempfile.TemporaryDirectory() as tmp, ApiServer(cluster) as server:
         del cluster
         config = Path(tmp) / "kubeconfig.json"
-        config.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "bench",
-            "clusters": [{"name": "bench", "cluster": {"server": server.url,
-                                                       "certificate-authority-data": server.ca_data}}],
-            "users": [{"name": "bench", "user": {"token": server.token}}],
-            "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}]}))
+        config.write_text(json.dumps(_kubeconfig(server)))
         pages = str(Path(tmp) / "pages.pickle")
         transfer = min((_probe("transfer", str(config), pages) for _ in range(2)), key=lambda r: r["seconds"])
         floor = min((_probe("floor", pages) for _ in range(2)), key=lambda r: r["seconds"])
@@ -175,7 +170,7 @@ def _replayable_server():
     from sliceaudit.sim.large import large_cluster
     from sliceaudit.sim.server import ApiServer
 
-    cluster = large_cluster("watch", slices=100, endpoints=ENDPOINTS)
+    cluster = large_cluster("watch", slices=100, endpoints=ENDPOINTS, truth=False, broken_every=0)
     objects = cluster.objects["EndpointSlice"]
     server = ApiServer(cluster, history=WATCH_EVENTS + 100).start()
     rv0 = str(max(int(o["metadata"]["resourceVersion"]) for kind in cluster.objects.values() for o in kind))
@@ -186,30 +181,34 @@ def _replayable_server():
     return server, rv0
 
 
-def _watch_ours(client, rv0: str) -> float:
+def probe_watch_ours(config_path: str, rv0: str) -> dict:
     from sliceaudit.kube.watch import _Watch
 
-    stop = threading.Event()
-    seen = [0]
-    start = time.perf_counter()
+    client = _client(config_path)
+    best = float("inf")
+    for _ in range(3):
+        stop = threading.Event()
+        seen = [0]
 
-    def on_event(event):
-        seen[0] += 1
-        if seen[0] == WATCH_EVENTS:
-            stop.set()
+        def on_event(event, seen=seen, stop=stop):
+            seen[0] += 1
+            if seen[0] == WATCH_EVENTS:
+                stop.set()
 
-    w = _Watch(client, "EndpointSlice", None, lambda *a: None, on_event, stop, None, None, None, PAGE, 300, 75.0)
-    w.resource_version = rv0  # replay the history: no list first
-    w.run()
-    assert seen[0] == WATCH_EVENTS, seen[0]
-    return time.perf_counter() - start
+        start = time.perf_counter()
+        w = _Watch(client, "EndpointSlice", None, lambda *a: None, on_event, stop, None, None, None, PAGE, 300, 75.0)
+        w.resource_version = rv0  # replay the history: no list first
+        w.run()
+        assert seen[0] == WATCH_EVENTS, seen[0]
+        best = min(best, time.perf_counter() - start)
+    return {"seconds": best}
 
 
-def _watch_models(client, rv0: str) -> float:
+def probe_watch_models(config_path: str, rv0: str) -> dict:
     from kubernetes import client as k8s
     from kubernetes import watch
 
-    api = k8s.DiscoveryV1Api(client.api_client)
+    api = k8s.DiscoveryV1Api(_client(config_path).api_client)
     w = watch.Watch()
     seen = 0
     start = time.perf_counter()
@@ -219,28 +218,31 @@ def _watch_models(client, rv0: str) -> float:
         if seen == WATCH_EVENTS:
             w.stop()
             break
-    return time.perf_counter() - start
+    return {"seconds": time.perf_counter() - start}
 
 
 def bench_watch() -> list[Figure]:
-    from sliceaudit.kube.clusters import ClusterAccess, connect
-
     server, rv0 = _replayable_server()
     try:
-        access = ClusterAccess(name="watch", source="kubeconfig", context="watch", kubeconfig={
-            "apiVersion": "v1", "kind": "Config", "current-context": "watch",
-            "clusters": [{"name": "watch", "cluster": {"server": server.url,
-                                                       "certificate-authority-data": server.ca_data}}],
-            "users": [{"name": "watch", "user": {"token": server.token}}],
-            "contexts": [{"name": "watch", "context": {"cluster": "watch", "user": "watch"}}]})
-        with connect(access) as client:
-            ours = min(_watch_ours(client, rv0) for _ in range(3))
-            models = _watch_models(client, rv0)
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "kubeconfig.json"
+            config.write_text(json.dumps(_kubeconfig(server)))
+            ours = _probe("watch-ours", str(config), rv0)["seconds"]
+            models = _probe("watch-models", str(config), rv0)["seconds"]
     finally:
         server.close()
-    print(f"   watch: {WATCH_EVENTS} MODIFIED EndpointSlice events of {ENDPOINTS} endpoints replayed over HTTPS")
+    print(f"   watch: {WATCH_EVENTS} MODIFIED EndpointSlice events of {ENDPOINTS} endpoints replayed over HTTPS: "
+          f"ours {ours:.3f} s, models {models:.3f} s")
     return [figure("kube: watch events/s (target x15)", WATCH_EVENTS / ours, "events/s",
                    "kubernetes Watch.stream, models", WATCH_EVENTS / models, higher_is_better=True)]
+
+
+def _kubeconfig(server) -> dict:
+    return {"apiVersion": "v1", "kind": "Config", "current-context": "bench",
+            "clusters": [{"name": "bench", "cluster": {"server": server.url,
+                                                       "certificate-authority-data": server.ca_data}}],
+            "users": [{"name": "bench", "user": {"token": server.token}}],
+            "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}]}
 
 
 def run() -> list[Figure]:
@@ -249,5 +251,6 @@ def run() -> list[Figure]:
 
 if __name__ == "__main__":
     mode, *rest = sys.argv[1:]
-    probes = {"ours": probe_ours, "models": probe_models, "transfer": probe_transfer, "floor": probe_floor}
+    probes = {"ours": probe_ours, "models": probe_models, "transfer": probe_transfer, "floor": probe_floor,
+              "watch-ours": probe_watch_ours, "watch-models": probe_watch_models}
     print(json.dumps(probes[mode](*rest)))

@@ -59,14 +59,14 @@ def command(**options) -> None:
     if not clusters:
         log.warning("shard %d of %d owns none of the clusters; serving only the exporter's own metrics",
                     config.shard, config.total_shards)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before starting: a stop during start-up is still clean
+        signal.signal(sig, lambda *_: stop.set())
     exporter = Exporter(config, clusters)
     try:
         exporter.start()
     except OSError as err:
         raise UsageFailure(f"cannot listen on {config.listen}: {err.strerror or err}") from None
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     log.info("stopping")
     exporter.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sliceaudit.sim.fleetrun import SimulatedFleet
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "lambda-stdout.jsonl"

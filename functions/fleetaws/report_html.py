@@ -29,11 +29,8 @@ def _cell(value: object, cls: str = "") -> str:
 def _causes(svc: ServiceReport) -> str:
     items = []
     for f in svc.findings:
-        text = f"<b>{escape(f.code)}</b>: {escape(f.message)}"
-        lacking = [f"{w.kind} {w.namespace}/{w.name} lacks {', '.join(w.lacks)}" for w in f.workloads if w.lacks]
-        if lacking:
-            text += "<br><small>" + escape("; ".join(lacking)) + "</small>"
-        items.append(f"<li>{text}</li>")
+        slices = f"<br><small>slices: {escape(', '.join(f.slices))}</small>" if f.slices else ""
+        items.append(f"<li><b>{escape(f.code)}</b>: {escape(f.message)}{slices}</li>")
     return "<td><ul>" + "".join(items) + "</ul></td>" if items else "<td>-</td>"
 
 

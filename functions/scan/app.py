@@ -21,7 +21,6 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
     try:
         request = ScanRequest.from_json(record.body)
@@ -30,12 +29,13 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
         logger.error(f"not a scan request (message {record.message_id}): {err}")
         raise
     logger.append_keys(run_id=request.run_id, cluster=request.target.name)
-    tracer.put_annotation(key="cluster", value=request.target.name)
-    tracer.put_annotation(key="run_id", value=request.run_id)
     try:
-        outcome = handle_request(request, ScanConfig.from_env(os.environ),
-                                 remaining_ms=lambda_context.get_remaining_time_in_millis(),
-                                 attempt=int(record.attributes.approximate_receive_count or 1), log=logger)
+        with tracer.provider.in_subsegment("## scan cluster") as subsegment:
+            subsegment.put_annotation("cluster", request.target.name)
+            subsegment.put_annotation("run_id", request.run_id)
+            outcome = handle_request(request, ScanConfig.from_env(os.environ),
+                                     remaining_ms=lambda_context.get_remaining_time_in_millis(),
+                                     attempt=int(record.attributes.approximate_receive_count or 1), log=logger)
     except ScanFailed as err:
         metrics.add_metric(name="ClustersFailed", unit=MetricUnit.Count, value=1)
         logger.warning(str(err))

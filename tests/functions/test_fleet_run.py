@@ -253,14 +253,15 @@ def test_more_than_25_findings_are_written_in_batches_aws_accepts(aws, stack, fu
     ddb = client(aws, "dynamodb")
     sizes: list[int] = []
     hook = "before-parameter-build.dynamodb.BatchWriteItem"
-    ddb.meta.events.register(hook, lambda params, **_: sizes.append(len(params["RequestItems"][stack.table])))
+    ddb.meta.events.register(hook, lambda params, **_: sizes.append(len(params["RequestItems"][stack.table])),
+                             unique_id="count-batch-writes")
     try:
         with SimulatedFleet(clusters=1, services=60, seed=3, broken_share=0.5) as big:
             register(stack, big, monkeypatch)
             _, delivery = plan_and_scan(stack, {"run_id": "r1"})
             broken = {k for k, (st, *_) in truth_of(big).items() if st != "ok"}
     finally:
-        ddb.meta.events.unregister(hook)
+        ddb.meta.events.unregister(hook, unique_id="count-batch-writes")
     assert delivery.failed == 0 and len(broken) > 25
     assert max(sizes) <= 25 and sum(sizes) == len(broken)
     assert len(items(stack, "SVC#sim-1")) == len(broken)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+
 from fleetaws.config import ConfigError, PlanConfig, ScanConfig
 from fleetaws.messages import BadMessage, ClusterTarget, ScanRequest
 from fleetaws.run_id import BadRunId, run_id_for
 
-NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("target", [

@@ -199,4 +199,4 @@ def test_lines_of_a_plain_stream():
         def read1(self, n):
             return self._body.read1(3)
 
-    assert list(_lines(Plain())) == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+    assert [line.strip() for line in _lines(Plain())] == [b'{"a":1}', b'{"b":2}', b'{"c":3}']

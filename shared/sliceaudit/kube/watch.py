@@ -235,20 +235,35 @@ class _Watch:
 
 
 def _lines(resp: urllib3.HTTPResponse) -> Iterator[bytes]:
-    """Complete, non-blank lines as they arrive; an unterminated tail is dropped (it is re-sent)."""
+    """Complete, non-blank lines as they arrive; an unterminated tail is dropped (it is re-sent).
+
+    The API server sends one event per chunk, so the common case yields the chunk itself, uncopied
+    (its trailing newline is whitespace to the JSON decoder).
+    """
     chunks = resp.read_chunked() if resp.chunked else iter(lambda: resp.read1(65536), b"")
-    buf = bytearray()
+    pending: list[bytes] = []
     for chunk in chunks:
         if not chunk:
             continue
-        buf += chunk
-        if b"\n" not in chunk:
+        end = chunk.rfind(b"\n") + 1
+        if not end:
+            pending.append(chunk)
             continue
-        end = buf.rfind(b"\n")
-        for line in bytes(buf[:end]).split(b"\n"):
-            if line.strip():
+        if pending:
+            pending.append(chunk[:end])
+            block = b"".join(pending)
+            pending = []
+        else:
+            block = chunk if end == len(chunk) else chunk[:end]
+        if end < len(chunk):
+            pending.append(chunk[end:])
+        if block.count(b"\n") == 1:
+            if not block.isspace():
+                yield block
+            continue
+        for line in block.split(b"\n"):
+            if line and not line.isspace():
                 yield line
-        del buf[:end + 1]
 
 
 def _version_of(line: bytes) -> str:

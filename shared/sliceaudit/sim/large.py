@@ -15,13 +15,18 @@ from sliceaudit.sim import breakage, catalog, render
 from sliceaudit.sim.cluster import ClusterSim
 from sliceaudit.sim.controller import Endpoint, SliceState
 from sliceaudit.sim.fleet import SimCluster, stamp
-from sliceaudit.sim.ids import code, fast_uid
+from sliceaudit.sim.ids import bulk, code, fast_uid
 from sliceaudit.sim.model import Service, ServicePort
 
 
 def large_cluster(name: str = "large", slices: int = 20_000, endpoints: int = 25, seed: int = 1,
                   slices_per_service: int = 4, broken_every: int = 100, truth: bool = True) -> SimCluster:
     """A SimCluster with about `slices` EndpointSlices of `endpoints` endpoints each."""
+    with bulk():
+        return _large(name, slices, endpoints, seed, slices_per_service, broken_every, truth)
+
+
+def _large(name, slices, endpoints, seed, slices_per_service, broken_every, truth) -> SimCluster:
     if slices < 1 or endpoints < 1 or slices_per_service < 1:
         raise ValueError("slices, endpoints and slices_per_service must be >= 1")
     rng = random.Random(f"sliceaudit-large:{seed}:{name}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from sliceaudit.sim.ids import bulk
 from sliceaudit.sim.resources import Resource, resource, selectable_fields
 
 _encode = msgspec.json.Encoder().encode
@@ -72,14 +73,17 @@ class Store:
         return Entry(f"{ns}/{name}", ns, name, _encode(obj), rv, meta.get("labels") or {},
                      selectable_fields(res, obj))
 
-    def load(self, kind: str, objects: list[dict]) -> None:
+    def load(self, kind: str, objects) -> None:
         """Bulk initial objects: no watch events, as if they predate the history."""
         res = resource(kind)
-        with self.cond:
+        with self.cond, bulk():
             table = self._objects.setdefault(res.plural, {})
             for obj in objects:
-                self.rv += 1
-                e = self._entry(res, obj, self.rv)
+                # Objects keep the resourceVersion they were generated with, so callers can watch from it.
+                given = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+                rv = int(given) if given.isdigit() and int(given) > 0 else self.rv + 1
+                self.rv = max(self.rv, rv)
+                e = self._entry(res, obj, rv)
                 table[e.key] = e
             self.compacted_rv = self.rv
             self._sorted.pop(res.plural, None)
