@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 tools: venv
 	bash scripts/install-tools.sh
 
+# The main job end to end: a simulated fleet, moto's server, plan -> SQS -> scan, report in S3.
 demo: venv
-	$(VENV)/bin/sliceaudit scan --file examples/broken-shop.yaml --fail-on never
+	$(PY) scripts/demo.py
 
 test: tools
 	$(PY) -m pytest

@@ -88,24 +88,28 @@ def eks_targets(aws: AwsEnv, regions: Iterable[str], roles: Iterable[str]) -> tu
     return targets, problems
 
 
-def unique_names(targets: Iterable[ClusterTarget]) -> list[ClusterTarget]:
-    """Drops repeats of one cluster and qualifies names that two clusters share (region, account)."""
+def unique_names(targets: Iterable[ClusterTarget]) -> tuple[list[ClusterTarget], list[str]]:
+    """Drops repeats of one cluster, qualifies EKS names two clusters share (region, account), and
+    drops any other name used twice: a run counts its clusters by name."""
     seen: dict[tuple, ClusterTarget] = {}
     for t in targets:
-        key = _identity(t)
-        seen.setdefault(key, t)
+        seen.setdefault(_identity(t), t)
     counts: dict[str, int] = {}
     for t in seen.values():
         counts[t.name] = counts.get(t.name, 0) + 1
-    out = []
+    named: dict[str, ClusterTarget] = {}
+    problems = []
     for t in seen.values():
         if counts[t.name] > 1 and t.access is not None:
             a = t.access
             account = f"{account_of(a['role_arn'])}/" if a.get("role_arn") else ""
             qualified = f"{account}{a.get('region')}/{t.name}"
             t = ClusterTarget(qualified, access={**a, "name": qualified, "cluster": a.get("cluster") or a["name"]})
-        out.append(t)
-    return sorted(out, key=lambda t: t.name)
+        if t.name in named:
+            problems.append(f"cluster name {t.name} is used twice: only the first entry is scanned")
+            continue
+        named[t.name] = t
+    return sorted(named.values(), key=lambda t: t.name), problems
 
 
 def _identity(t: ClusterTarget) -> tuple:
@@ -126,4 +130,5 @@ def load_inventory(config: PlanConfig) -> Inventory:
         found, bad = eks_targets(config.aws, config.eks_regions, config.account_roles)
         targets += found
         problems += bad
-    return Inventory(tuple(unique_names(targets)), tuple(problems))
+    unique, clashes = unique_names(targets)
+    return Inventory(tuple(unique), tuple(problems + clashes))

@@ -19,6 +19,7 @@ ENTRIES = {
                 "role_arn": "arn:aws:iam::111111111111:role/sliceaudit-read"},
     "team/broken": "not json {",
     "team/no-region": {"source": "eks"},
+    "team/clash": {"name": "onprem-1", "source": "kubeconfig", "secret": "sliceaudit/other"},
 }
 
 
@@ -56,7 +57,7 @@ def test_one_request_per_cluster_of_the_inventory(aws, stack, inventory, stdout_
 
     result = lambda_handler(load_event("plan-scheduled.json"), LambdaContext("sliceaudit-plan"))
 
-    assert result == {"run_id": "20250101T120000Z", "clusters": 5, "problems": 2}
+    assert result == {"run_id": "20250101T120000Z", "clusters": 5, "problems": 3}
     requests = queued(aws, stack)
     # Two clusters named alpha: each is qualified by its region.
     assert [r.target.name for r in requests] == ["beta", "eu-west-1/alpha", "onprem-1", "prod-eu", "us-east-1/alpha"]
@@ -72,7 +73,8 @@ def test_one_request_per_cluster_of_the_inventory(aws, stack, inventory, stdout_
     lines = stdout_lines()
     warnings = [line["message"] for line in lines if line.get("level") == "WARNING"]
     assert warnings == [f"inventory: {stack.inventory_path}/team/broken: value is not JSON",
-                        f"inventory: {stack.inventory_path}/team/no-region: an eks entry needs a region"]
+                        f"inventory: {stack.inventory_path}/team/no-region: an eks entry needs a region",
+                        "inventory: cluster name onprem-1 is used twice: only the first entry is scanned"]
     assert all(line.get("run_id") == "20250101T120000Z" for line in lines if "level" in line)
     planned = [d["ClustersPlanned"] for d in emf_documents(lines) if "ClustersPlanned" in d]
     assert planned == [5]

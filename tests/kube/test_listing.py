@@ -9,7 +9,7 @@ from kube_testkit import access_for
 from sliceaudit.core.audit import audit_cluster
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import fetch_snapshot, list_kind
+from sliceaudit.kube.listing import audit_live, fetch_snapshot, list_kind
 
 
 class Sleeps(list):
@@ -136,7 +136,9 @@ def test_owners_needed_reads_only_problem_namespaces_and_finds_the_same_causes(c
     assert {p.metadata.namespace for p in needed.pods} == problem
     pod_lists = [r.path for r in server.requests if r.path.endswith("/pods")]
     assert sorted(pod_lists) == sorted(f"/api/v1/namespaces/{ns}/pods" for ns in problem)
-    assert audit_cluster("sim", needed) == audit_cluster("sim", fetch_snapshot(client, owners="all"))
+    everything = audit_cluster("sim", fetch_snapshot(client, owners="all"))
+    assert audit_cluster("sim", needed) == everything
+    assert audit_live(client, "sim", owners="needed") == everything
 
 
 def test_forbidden_pods_cost_root_cause_not_the_audit(client, server):

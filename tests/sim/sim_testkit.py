@@ -33,3 +33,29 @@ def watch_events(response, limit: int | None = None) -> list[dict]:
 
 def names(items) -> list[str]:
     return [i.metadata.name for i in items]
+
+
+def core_audit(name: str, objects: dict[str, list[dict]]) -> dict:
+    """The lead's audit of raw objects, as a dict: the oracle's truth must agree with it."""
+    import msgspec
+
+    from sliceaudit.core.audit import audit_cluster
+    from sliceaudit.core.decode import decode_object
+    from sliceaudit.core.snapshot import Snapshot
+
+    records = [decode_object(kind, obj) for kind, objs in objects.items() for obj in objs]
+    return msgspec.to_builtins(audit_cluster(name, Snapshot.of(records)))
+
+
+def without_messages(report: dict) -> dict:
+    """A cluster report minus the findings' prose, which the oracle words its own way."""
+    return {**report, "services": [
+        {**s, "findings": [{k: v for k, v in f.items() if k != "message"} for f in s["findings"]]}
+        for s in report["services"]]}
+
+
+def objects_of(sim) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for (kind, _, _), obj in sim.render().items():
+        out.setdefault(kind, []).append(obj)
+    return out

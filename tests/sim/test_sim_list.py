@@ -75,14 +75,15 @@ def test_raw_list_bytes_are_the_api_shape(discovery):
 
 @pytest.mark.parametrize("selector, keep", [
     ("endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io",
-     lambda l: l.get("endpointslice.kubernetes.io/managed-by") == "endpointslice-controller.k8s.io"),
+     lambda labels: labels.get("endpointslice.kubernetes.io/managed-by") == "endpointslice-controller.k8s.io"),
     ("endpointslice.kubernetes.io/managed-by!=endpointslice-controller.k8s.io",
-     lambda l: l.get("endpointslice.kubernetes.io/managed-by") != "endpointslice-controller.k8s.io"),
+     lambda labels: labels.get("endpointslice.kubernetes.io/managed-by") != "endpointslice-controller.k8s.io"),
     ("endpointslice.kubernetes.io/managed-by in (ops-team, external-endpoints.example.com)",
-     lambda l: l.get("endpointslice.kubernetes.io/managed-by") in ("ops-team", "external-endpoints.example.com")),
-    ("service.kubernetes.io/headless", lambda l: "service.kubernetes.io/headless" in l),
+     lambda labels: labels.get("endpointslice.kubernetes.io/managed-by") in ("ops-team",
+                                                                          "external-endpoints.example.com")),
+    ("service.kubernetes.io/headless", lambda labels: "service.kubernetes.io/headless" in labels),
     ("!service.kubernetes.io/headless,kubernetes.io/service-name",
-     lambda l: "service.kubernetes.io/headless" not in l and "kubernetes.io/service-name" in l),
+     lambda labels: "service.kubernetes.io/headless" not in labels and "kubernetes.io/service-name" in labels),
 ])
 def test_label_selectors(discovery, cluster, selector, keep):
     pages = _all_pages(discovery.list_endpoint_slice_for_all_namespaces, 4, label_selector=selector)

@@ -48,7 +48,7 @@ def test_bookmarks_and_timeout_end_the_stream(fresh):
     assert events[0]["object"]["kind"] == "Service"
 
 
-def test_watch_from_zero_starts_with_every_object(fresh, cluster=None):
+def test_watch_from_zero_starts_with_every_object(fresh):
     server, core, _ = fresh
     resp = core.list_service_for_all_namespaces(watch=True, resource_version="0", timeout_seconds=1,
                                                 _preload_content=False)

@@ -65,7 +65,8 @@ def built(tmp_path_factory) -> Path:
         pytest.skip("sam build needs python3.12 (with pip) on PATH, and none was found; see docs/deploy.md")
     out = tmp_path_factory.mktemp("sam")
     env = tool_env(PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = subprocess.run([str(SAM), "build", "--template-file", "template.yaml",
+    # --no-cached: a cached build keeps dependencies in .aws-sam/ of the repository, whatever --cache-dir says
+    result = subprocess.run([str(SAM), "build", "--no-cached", "--template-file", "template.yaml",
                              "--build-dir", str(out / "build"), "--cache-dir", str(out / "cache")],
                             cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

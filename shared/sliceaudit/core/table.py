@@ -34,7 +34,8 @@ def render_table(report: Report, color: bool = False, show_ok: bool = False, wid
             lines.append(_line(row, widths, svc.status, color))
             for f in svc.findings:
                 lines.extend(textwrap.wrap(f"{f.code}: {f.message}", width=width,
-                                           initial_indent="    ", subsequent_indent="      "))
+                                           initial_indent="    ", subsequent_indent="      ",
+                                           break_on_hyphens=False))
         lines.append("")
     lines.append(_summary(report, color))
     for c in report.clusters:

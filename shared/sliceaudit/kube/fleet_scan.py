@@ -7,11 +7,10 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.report import ClusterReport, ErrorEntry, Report
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import fetch_snapshot
+from sliceaudit.kube.listing import audit_live
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +24,7 @@ def scan_cluster(access: ClusterAccess, *, owners: str = "needed", page_size: in
     deadline = time.monotonic() + timeout if timeout else None
     try:
         with connect(access) as client:
-            snapshot = fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline)
-        return audit_cluster(access.name, snapshot)
+            return audit_live(client, access.name, owners=owners, page_size=page_size, deadline=deadline)
     except ClusterError as err:
         return ClusterReport(access.name, [], [ErrorEntry("cluster", str(err))])
     except Exception as err:  # a bug met on one cluster must not cost the others their report

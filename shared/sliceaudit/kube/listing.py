@@ -20,13 +20,17 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import msgspec
 from kubernetes.client.exceptions import ApiException
 
-from sliceaudit.core.audit import audit_cluster
+from sliceaudit.core.audit import audit_cluster, audit_service, slices_by_service
 from sliceaudit.core.decode import MalformedObject, Page, Rejected, decode_list
+from sliceaudit.core.owners import Owners
 from sliceaudit.core.records import Record
+from sliceaudit.core.report import ClusterReport, ErrorEntry, ServiceReport
 from sliceaudit.core.snapshot import Snapshot
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
@@ -97,10 +101,10 @@ def wait(delay: float, deadline: float | None, cause: ClusterError,
     sleep(delay)
 
 
-def get_page(client: KubeClient, kind: str, namespace: str | None = None, *, limit: int,
-             continue_token: str | None = None, deadline: float | None = None,
-             sleep: Callable[[float], object] = time.sleep) -> Page:
-    """One page, retried on 429 (honouring Retry-After), 5xx and dropped connections."""
+def fetch_page(client: KubeClient, kind: str, namespace: str | None = None, *, limit: int,
+               continue_token: str | None = None, deadline: float | None = None,
+               sleep: Callable[[float], object] = time.sleep) -> bytes:
+    """One page's raw bytes, retried on 429 (honouring Retry-After), 5xx and dropped connections."""
     res = resource(kind)
     attempt = transport_attempt = 0
     while True:
@@ -109,7 +113,7 @@ def get_page(client: KubeClient, kind: str, namespace: str | None = None, *, lim
             resp = client.open(kind, namespace, timeout=request_timeout(deadline, res.resource),
                                limit=limit, _continue=continue_token)
             try:
-                data = resp.data
+                return resp.data
             finally:
                 resp.release_conn()
         except ApiException as err:
@@ -133,31 +137,75 @@ def get_page(client: KubeClient, kind: str, namespace: str | None = None, *, lim
             if cause.reason in ("tls", "dns") or transport_attempt >= MAX_TRANSPORT_ATTEMPTS:
                 raise cause from None
             wait(backoff(transport_attempt), deadline, cause, sleep)
-            continue
-        try:
-            return decode_list(kind, data)
-        except MalformedObject as err:
-            raise ClusterError(f"malformed {res.resource} list response: {err}", reason="malformed") from None
+
+
+def decode_page(kind: str, data: bytes) -> Page:
+    try:
+        return decode_list(kind, data)
+    except MalformedObject as err:
+        raise ClusterError(f"malformed {resource(kind).resource} list response: {err}",
+                           reason="malformed") from None
+
+
+def get_page(client: KubeClient, kind: str, namespace: str | None = None, *, limit: int,
+             continue_token: str | None = None, deadline: float | None = None,
+             sleep: Callable[[float], object] = time.sleep) -> Page:
+    """One page, fetched (with retries) and decoded."""
+    return decode_page(kind, fetch_page(client, kind, namespace, limit=limit, continue_token=continue_token,
+                                        deadline=deadline, sleep=sleep))
+
+
+class _ListMeta(msgspec.Struct):
+    continue_token: str | None = msgspec.field(default=None, name="continue")
+
+
+class _ListHead(msgspec.Struct):
+    metadata: _ListMeta = msgspec.field(default_factory=_ListMeta)
+
+
+_head = msgspec.json.Decoder(_ListHead)
+
+
+def _next_token(data: bytes) -> str | None:
+    """The continue token alone, read without building the items (they are only skipped)."""
+    try:
+        return _head.decode(data).metadata.continue_token or None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None  # decode_page says what is wrong with the page
 
 
 def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
               deadline: float | None = None, sleep: Callable[[float], object] = time.sleep) -> Listed:
-    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires."""
-    for _ in range(MAX_RESTARTS + 1):
-        items: list[Record] = []
-        errors: list[Rejected] = []
-        token = None
-        try:
-            while True:
-                page = get_page(client, kind, namespace, limit=page_size, continue_token=token,
-                                deadline=deadline, sleep=sleep)
-                items.extend(page.items)
-                errors.extend(page.errors)
-                token = page.continue_token
-                if not token:
-                    return Listed(tuple(items), tuple(errors), page.resource_version)
-        except _Expired:
-            continue  # a consistent snapshot needs a fresh start, not the server's inconsistent token
+    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires.
+
+    The next page is fetched while this one is decoded: the transfer (mostly waiting on the socket,
+    which frees the interpreter) overlaps the decode instead of adding to it.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
+        def fetch(token: str | None) -> Future:
+            return prefetch.submit(fetch_page, client, kind, namespace, limit=page_size, continue_token=token,
+                                   deadline=deadline, sleep=sleep)
+
+        for _ in range(MAX_RESTARTS + 1):
+            items: list[Record] = []
+            errors: list[Rejected] = []
+            pending = fetch(None)
+            try:
+                while True:
+                    data = pending.result()
+                    token = _next_token(data)
+                    if token:
+                        pending = fetch(token)
+                    page = decode_page(kind, data)
+                    del data
+                    items.extend(page.items)
+                    errors.extend(page.errors)
+                    if not token:
+                        return Listed(tuple(items), tuple(errors), page.resource_version)
+            except _Expired:
+                continue  # a consistent snapshot needs a fresh start, not the server's inconsistent token
+            finally:
+                pending.cancel()
     raise ClusterError(f"list of {resource(kind).resource} kept expiring (410 Gone) after "
                        f"{MAX_RESTARTS} restarts", reason="expired", status=410)
 
@@ -165,30 +213,63 @@ def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, pa
 def fetch_snapshot(client: KubeClient, *, owners: str = "needed", page_size: int = 500,
                    deadline: float | None = None) -> Snapshot:
     """Services and EndpointSlices, plus the Pods and owners root cause needs (see module doc)."""
-    if owners not in OWNERS:
-        raise ValueError(f"owners must be one of {', '.join(OWNERS)}, not {owners!r}")
+    _check(owners)
     base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
     if owners == "none":
         return base
     if owners == "all":
         return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
-    namespaces = problem_namespaces(client.name, base)
-    if not namespaces:
-        return base
+    namespaces = problem_namespaces(audit_cluster(client.name, base))
+    return base.merge(_needed_owners(client, namespaces, page_size, deadline)) if namespaces else base
+
+
+def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_size: int = 500,
+               deadline: float | None = None) -> ClusterReport:
+    """`audit_cluster(name, fetch_snapshot(...))`, but with owners="needed" the first audit is kept and
+    only the Services with findings are audited again, with their namespaces' Pods and owners (the
+    status comes from the slices alone; owners only name the workloads behind findings)."""
+    _check(owners)
+    if owners != "needed":
+        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline))
+    base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
+    report = audit_cluster(name, base)
+    problems = {(s.namespace, s.name) for s in report.services if _is_problem(s)}
+    if not problems:
+        return report
+    extra = _needed_owners(client, {ns for ns, _ in problems}, page_size, deadline)
+    index = Owners.of(base.merge(extra))
+    grouped = slices_by_service(base.slices)
+    again = {key: audit_service(svc, grouped.get(key, []), index)
+             for svc in base.services if (key := (svc.metadata.namespace, svc.metadata.name)) in problems}
+    services = [again.get((s.namespace, s.name), s) for s in report.services]
+    errors = list(report.errors) + [ErrorEntry(e.object, e.message) for e in extra.errors]
+    return ClusterReport(name, services, errors)
+
+
+def problem_namespaces(report: ClusterReport) -> set[str]:
+    """Namespaces of Services that are not ok or have findings."""
+    return {s.namespace for s in report.services if _is_problem(s)}
+
+
+def _is_problem(service: ServiceReport) -> bool:
+    return service.status != "ok" or bool(service.findings)
+
+
+def _check(owners: str) -> None:
+    if owners not in OWNERS:
+        raise ValueError(f"owners must be one of {', '.join(OWNERS)}, not {owners!r}")
+
+
+def _needed_owners(client: KubeClient, namespaces: set[str], page_size: int, deadline: float | None) -> Snapshot:
+    """Pods of these namespaces, and their ReplicaSets where some Pod has one."""
     scopes: list[str | None] = [None] if len(namespaces) > NAMESPACE_LIST_MAX else sorted(namespaces)
     pods = _gather_owners(client, ("Pod",), scopes, page_size, deadline)
     rs_namespaces = sorted({p.metadata.namespace for p in pods.pods
                             if (ref := p.metadata.controller) is not None and ref.kind == "ReplicaSet"})
-    if rs_namespaces:
-        rs_scopes = [None] if scopes == [None] else rs_namespaces
-        pods = pods.merge(_gather_owners(client, ("ReplicaSet",), rs_scopes, page_size, deadline))
-    return base.merge(pods)
-
-
-def problem_namespaces(name: str, snapshot: Snapshot) -> set[str]:
-    """Namespaces of Services that are not ok or have findings."""
-    report = audit_cluster(name, snapshot)
-    return {s.namespace for s in report.services if s.status != "ok" or s.findings}
+    if not rs_namespaces:
+        return pods
+    rs_scopes = [None] if scopes == [None] else rs_namespaces
+    return pods.merge(_gather_owners(client, ("ReplicaSet",), rs_scopes, page_size, deadline))
 
 
 def _gather(client: KubeClient, kinds: Iterable[str], namespace: str | None, page_size: int,

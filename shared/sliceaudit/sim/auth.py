@@ -15,7 +15,7 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlsplit
 
 EKS_PREFIX = "k8s-aws-v1."
@@ -87,7 +87,7 @@ def check_eks_token(token: str, cluster: str, secrets: Mapping[str, str] | None 
     if not re.fullmatch(r"[0-9a-f]{64}", signature):
         raise TokenRejected("malformed signature")
     try:
-        issued = datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        issued = datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         expires = int(params.get("X-Amz-Expires", ""))
     except ValueError as err:
         raise TokenRejected("malformed X-Amz-Date or X-Amz-Expires") from err

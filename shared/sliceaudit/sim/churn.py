@@ -52,8 +52,8 @@ class Churn:
                 # maxSurge 1, maxUnavailable 0: a new pod first, an old one goes once new ones are ready.
                 if all(p.ready for p in w.pods if p.template == w.template):
                     sim.terminate(old[0])
-                    w.pods.append(sim._new_pod(w, ready=False, index=_ordinal(old[0])))
-                sim._sync_replicasets(w)
+                    w.pods.append(sim.new_pod(w, ready=False, index=_ordinal(old[0])))
+                sim.sync_replicasets(w)
 
     def _deployments(self) -> list[Workload]:
         return [w for w in self.sim.workloads.values()

@@ -24,6 +24,9 @@ Key = tuple[str, str, str]  # (kind, namespace, name)
 class ClusterSim:
     """A cluster's model; mutate it through its methods, then `render()`."""
 
+    # Pods get an IPv6 address too (dual-stack cluster); single-stack Services only publish the IPv4 one.
+    dual_stack_pods = True
+
     def __init__(self, name: str, seed: int, index: int = 0, max_endpoints: int = MAX_ENDPOINTS):
         self.name = name
         self.rng = random.Random(f"sliceaudit-sim:{seed}:{name}")
@@ -72,7 +75,7 @@ class ClusterSim:
         del w.replicasets[:-10]
         return rs
 
-    def _new_pod(self, w: Workload, ready: bool, index: int | None = None) -> Pod:
+    def new_pod(self, w: Workload, ready: bool, index: int | None = None) -> Pod:
         node, zone = self._node() if w.kind != "DaemonSet" else self.nodes[index or 0]
         ip4, ip6 = self.ids.pod_ips()
         labels = dict(w.labels)
@@ -98,8 +101,6 @@ class ClusterSim:
                    ip4, ip6 if self.dual_stack_pods else None, self.clock, ready=ready,
                    ready_since=self.clock + (3 if ready else 0), subdomain=subdomain)
 
-    dual_stack_pods = True
-
     def _live(self, w: Workload) -> list[Pod]:
         return [p for p in w.pods if not p.terminating]
 
@@ -110,22 +111,23 @@ class ClusterSim:
             taken = {int(p.name.rsplit("-", 1)[1]) for p in w.pods}
             for i in range(w.replicas):
                 if i not in taken:
-                    w.pods.append(self._new_pod(w, ready, i))
+                    w.pods.append(self.new_pod(w, ready, i))
         elif w.kind == "DaemonSet":
             on = {p.node for p in live}
             for i, (node, _) in enumerate(self.nodes):
                 if node not in on:
-                    w.pods.append(self._new_pod(w, ready, i))
+                    w.pods.append(self.new_pod(w, ready, i))
         else:
             for _ in range(w.replicas - len(live)):
-                w.pods.append(self._new_pod(w, ready))
-        self._sync_replicasets(w)
+                w.pods.append(self.new_pod(w, ready))
+        self.sync_replicasets(w)
 
-    def _sync_replicasets(self, w: Workload) -> None:
+    def sync_replicasets(self, w: Workload) -> None:
         if w.kind != "Deployment":
             return
         for rs in w.replicasets:
-            rs.replicas = sum(1 for p in w.pods if not p.terminating and p.labels.get("pod-template-hash") == rs.pod_hash)
+            rs.replicas = sum(1 for p in w.pods
+                              if not p.terminating and p.labels.get("pod-template-hash") == rs.pod_hash)
 
     def terminate(self, pod: Pod) -> None:
         pod.terminating = True
@@ -158,20 +160,16 @@ class ClusterSim:
             self._fill(w, ready=True)
         else:
             w.rolling = True
-        self._sync_replicasets(w)
+        self.sync_replicasets(w)
 
     def reap(self, w: Workload | None = None) -> None:
         """Removes terminating pods (their grace period is over)."""
         for wl in [w] if w else list(self.workloads.values()):
             wl.pods = [p for p in wl.pods if not p.terminating]
-            self._sync_replicasets(wl)
+            self.sync_replicasets(wl)
 
     def remove_workload(self, w: Workload) -> None:
         self.workloads.pop((w.namespace, w.name), None)
-
-    def current(self, w: Workload, p: Pod) -> bool:
-        """Whether a pod runs the workload's current template."""
-        return p.template == w.template
 
     # -- services and slices ------------------------------------------------------------
 

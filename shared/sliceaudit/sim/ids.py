@@ -7,11 +7,11 @@ import functools
 import gc
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 # apimachinery's rand.String alphabet: generateName suffixes and pod-template-hash look like the real ones.
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-EPOCH = datetime(2025, 1, 6, 8, 0, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 1, 6, 8, 0, 0, tzinfo=UTC)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -42,7 +42,7 @@ def code(n: int) -> str:
 
 def fast_uid(rng: random.Random) -> str:
     """A version-4 UUID string from rng, quicker than uuid.UUID for hundreds of thousands."""
-    h = "%032x" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 

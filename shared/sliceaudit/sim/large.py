@@ -59,7 +59,7 @@ def _large(name, slices, endpoints, seed, slices_per_service, broken_every, trut
         backends = []
         for j in range(slices_per_service):
             eps = []
-            for k in range(endpoints):
+            for _ in range(endpoints):
                 address += 1
                 ip = f"10.{address >> 16}.{(address >> 8) & 255}.{address & 255}"
                 node, zone = zones[(address * 7) % len(zones)]

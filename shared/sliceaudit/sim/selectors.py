@@ -38,6 +38,18 @@ def _key(key: str, text: str) -> str:
 Matcher = Callable[[Mapping[str, str]], bool]
 
 
+def _in(key: str, values: frozenset[str], inside: bool) -> Matcher:
+    return lambda labels: (labels.get(key) in values) == inside
+
+
+def _equals(key: str, value: str, equal: bool) -> Matcher:
+    return lambda labels: (labels.get(key) == value) == equal
+
+
+def _exists(key: str, present: bool) -> Matcher:
+    return lambda labels: (key in labels) == present
+
+
 def label_selector(text: str | None) -> Matcher | None:
     """A predicate over labels for `=`, `==`, `!=`, `in`, `notin`, `key` and `!key` terms; None matches all."""
     if not text or not text.strip():
@@ -46,22 +58,18 @@ def label_selector(text: str | None) -> Matcher | None:
     for term in _terms(text):
         m = _SET.match(term)
         if m:
-            key = _key(m.group(1), text)
             values = frozenset(v.strip() for v in m.group(3).split(",") if v.strip())
-            if m.group(2) == "in":
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
-            else:
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+            checks.append(_in(_key(m.group(1), text), values, m.group(2) == "in"))
         elif "!=" in term:
             key, value = (x.strip() for x in term.split("!=", 1))
-            checks.append(lambda labels, k=_key(key, text), v=value: labels.get(k) != v)
+            checks.append(_equals(_key(key, text), value, False))
         elif "=" in term:
             key, value = (x.strip() for x in re.split(r"==?", term, maxsplit=1))
-            checks.append(lambda labels, k=_key(key, text), v=value: labels.get(k) == v)
+            checks.append(_equals(_key(key, text), value, True))
         elif term.startswith("!"):
-            checks.append(lambda labels, k=_key(term[1:].strip(), text): k not in labels)
+            checks.append(_exists(_key(term[1:].strip(), text), False))
         else:
-            checks.append(lambda labels, k=_key(term, text): k in labels)
+            checks.append(_exists(_key(term, text), True))
     return lambda labels: all(c(labels) for c in checks)
 
 

@@ -41,6 +41,11 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFo
 DEFAULT_WATCH_TIMEOUT = 1800
 
 
+def parse_bool(value: str | None) -> bool:
+    """Go's strconv.ParseBool truths, as the API server reads watch=, allowWatchBookmarks=, ..."""
+    return value in ("1", "t", "T", "true", "TRUE", "True")
+
+
 def status_body(code: int, message: str, reason: str | None = None, details: dict | None = None) -> bytes:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
             "reason": reason or REASONS.get(code, "Unknown")}
@@ -92,18 +97,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        self.api._connections.add(self.connection)
+        self.api._track(self.connection, True)
         try:
             self.connection.do_handshake()
         except BaseException:
-            self.api._connections.discard(self.connection)
+            self.api._track(self.connection, False)
             raise
 
     def finish(self):
         try:
             super().finish()
         finally:
-            self.api._connections.discard(self.connection)
+            self.api._track(self.connection, False)
 
     # -- responses ----------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _record(self, code: int) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        watch = query.get("watch") in ("true", "1")
+        watch = parse_bool(query.get("watch"))
         self.api.requests.append(Request(self.command, url.path, query, code, watch))
 
     # -- routing ------------------------------------------------------------------------
@@ -135,10 +140,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._get()
         except _Stop:
             pass
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
+        except OSError:  # the client went away (reset, TLS error, timeout)
             self.close_connection = True
+        except Exception as err:  # a simulator bug answers 500 for this request only
+            self.close_connection = True
+            try:
+                self._status(500, f"simulator error: {type(err).__name__}: {err}", "InternalError")
+            except OSError:
+                pass
 
     def _reject(self):
+        self.close_connection = True  # the request body is never read
         self._status(405, f"the simulator serves reads only, not {self.command}", "MethodNotAllowed")
 
     do_POST = do_PUT = do_PATCH = do_DELETE = _reject  # noqa: N815
@@ -170,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._status(404, "the server could not find the requested resource", "NotFound")
             return
         res, namespace, name = route
-        watch = query.get("watch") in ("true", "1")
+        watch = parse_bool(query.get("watch"))
         kind = "get" if name else "watch" if watch else "continue" if query.get("continue") else "list"
         fault = self.api.faults.take(path, res.plural, kind)
         if fault is not None:
@@ -271,8 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _watch(self, res: Resource, namespace: str, query: dict, fault: Fault | None) -> None:
         labels, fields = self._filters(res, query)
         rv_text = query.get("resourceVersion", "")
-        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
-        initial_events = query.get("sendInitialEvents") == "true"
+        bookmarks = parse_bool(query.get("allowWatchBookmarks"))
+        initial_events = parse_bool(query.get("sendInitialEvents"))
         try:
             timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
             rv = None if rv_text in ("", "0") or initial_events else int(rv_text)
@@ -445,6 +457,7 @@ class ApiServer:
         self.requests: deque[Request] = deque(maxlen=20000)
         self._closing = threading.Event()
         self._connections: set = set()
+        self._connections_lock = threading.Lock()
         self._lock = threading.RLock()  # serializes changes to the model
         self._rendered: dict = {}
         self._listeners: list = []
@@ -472,6 +485,13 @@ class ApiServer:
         self.url = f"https://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
 
+    def _track(self, connection, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
     @property
     def ca_data(self) -> str:
         """The CA certificate, base64 as kubeconfig's certificate-authority-data wants it."""
@@ -496,7 +516,9 @@ class ApiServer:
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
-        for conn in list(self._connections):
+        with self._connections_lock:
+            open_connections = list(self._connections)
+        for conn in open_connections:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:

@@ -148,9 +148,13 @@ class Store:
         """The current sorted list, remembered so continue tokens can page through it."""
         with self.cond:
             snap = self._sorted.get(plural)
-            if snap is None or snap.rv != self.rv:
+            if snap is None:
                 entries = sorted(self._objects.get(plural, {}).values(), key=lambda e: e.key)
                 snap = Snapshot(self.rv, entries, [e.key for e in entries], time.monotonic())
+                self._sorted[plural] = snap
+            elif snap.rv != self.rv:
+                # Other kinds changed: same objects, stamped with the current resourceVersion.
+                snap = Snapshot(self.rv, snap.entries, snap.keys, time.monotonic())
                 self._sorted[plural] = snap
             self._remember(plural, snap)
             return snap
