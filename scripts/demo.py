@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         host, port = moto.get_host_and_port()
         fake_aws_environment(f"http://{host}:{port}")
         with SimulatedFleet(clusters=args.clusters, services=args.services, seed=args.seed,
-                            broken_share=args.broken_share) as fleet, \
+                            broken_share=args.broken_share, eks_secrets={ACCESS_KEY: SECRET_KEY}) as fleet, \
                 log_path.open("w") as log:
             return audit(fleet, out, log, log_path)
     finally:

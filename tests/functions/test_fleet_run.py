@@ -40,7 +40,8 @@ def function_env(monkeypatch, stack):
 
 @pytest.fixture
 def fleet():
-    with SimulatedFleet(clusters=3, services=30, seed=7, broken_share=0.3) as running:
+    with SimulatedFleet(clusters=3, services=30, seed=7, broken_share=0.3,
+                        eks_secrets={"AKIATESTTESTTESTTEST": "secret"}) as running:
         yield running
 
 

@@ -106,6 +106,9 @@ class _Watch:
                 except _Gone:
                     self.resource_version = None
                     self._restart("resourceVersion expired (410 Gone): relisting")
+                    self.failures += 1
+                    if self.failures > 1:  # expired again before any event: do not relist in a tight loop
+                        self.stop.wait(self._backoff())
                 except ClusterError as err:
                     if self.stop.is_set():
                         return
@@ -207,8 +210,10 @@ class _Watch:
             self.on_error(err)
         self._restart(str(err))
         self.failures += 1
-        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.0)
-        self.stop.wait(delay)
+        self.stop.wait(self._backoff())
+
+    def _backoff(self) -> float:
+        return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.0)
 
     def _restart(self, reason: str) -> None:
         if self.on_restart is not None:
