@@ -69,7 +69,6 @@ class EndpointPort(_Record):
 
 class EndpointConditions(_Record):
     ready: bool | None = None
-    serving: bool | None = None
     terminating: bool | None = None
 
 
@@ -77,14 +76,12 @@ class ObjectReference(_Record):
     kind: str = ""
     namespace: str = ""
     name: str = ""
-    uid: str = ""
 
 
 class Endpoint(_Record):
     addresses: tuple[str, ...] = ()
     conditions: EndpointConditions | None = None
     target_ref: ObjectReference | None = None
-    node_name: str | None = None
 
     @property
     def address(self) -> str | None:
