@@ -105,13 +105,14 @@ class ClusterWatcher:
 
     def _watch_loop(self, client, kind: str) -> None:
         where = f"cluster {self.access.name} {RESOURCES[kind]}"
-        observed = _Observed(client, lambda: self._contact(kind, where))
         attempt = 0
         while not self.stop.is_set():
             try:
-                self._watch(observed, kind, on_list=self._on_list(kind, where), on_event=self._on_event(kind),
+                # A quiet cluster sends no events: each accepted watch and each bookmark proves the held
+                # state current, which keeps `sliceaudit_cluster_up` and the last-sync time honest.
+                self._watch(client, kind, on_list=self._on_list(kind, where), on_event=self._on_event(kind),
                             stop=self.stop, on_restart=self._on_restart(kind), on_error=self._on_error(kind, where),
-                            on_reject=self._on_reject(kind))
+                            on_reject=self._on_reject(kind), on_sync=lambda _rv: self._contact(kind, where))
                 attempt = 0
             except Exception as err:  # watch_kind never raises for a cluster fault; this is for bugs
                 attempt += 1
@@ -156,28 +157,6 @@ class ClusterWatcher:
             self.state.note_rejected(kind)
             self._once.warn(f"cluster {self.access.name} rejected {rejected.object}", rejected.message)
         return on_reject
-
-
-class _Observed:
-    """The cluster's client, reporting each watch stream the API server accepts.
-
-    A quiet cluster sends no events, but every accepted (re)connection from the last
-    resourceVersion proves the held state current and the cluster reachable: that, not only
-    events, is what keeps `sliceaudit_cluster_up` and the last-sync timestamp honest.
-    """
-
-    def __init__(self, client, on_watch_open: Callable[[], None]):
-        self._client = client
-        self._on_watch_open = on_watch_open
-
-    def open(self, *args, **kwargs):
-        resp = self._client.open(*args, **kwargs)
-        if kwargs.get("watch"):
-            self._on_watch_open()
-        return resp
-
-    def __getattr__(self, name: str):
-        return getattr(self._client, name)
 
 
 def _message(err: BaseException) -> str:

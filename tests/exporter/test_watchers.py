@@ -47,10 +47,11 @@ class Script:
         self._remaining = {k for k, _ in self.steps}
         self._lock = threading.Lock()
 
-    def __call__(self, client, kind, *, on_list, on_event, stop, on_restart, on_error, on_reject):
+    def __call__(self, client, kind, *, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync):
         on_list(tuple(record(o) for o in self.objects.get(kind, [])), "100")
-        client.open(kind, watch=True, resource_version="100")
-        callbacks = {"on_event": on_event, "on_restart": on_restart, "on_error": on_error, "on_reject": on_reject}
+        on_sync("100")   # the server accepted the watch
+        callbacks = {"on_event": on_event, "on_restart": on_restart, "on_error": on_error, "on_reject": on_reject,
+                     "on_sync": on_sync}
         for k, step in self.steps:
             if k == kind:
                 step(callbacks, client)
@@ -116,7 +117,7 @@ def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again():
         cb["on_error"](ClusterError("server error 500 listing services", reason="server"))
         seen["down"] = state.stats().up
         cb["on_restart"]("server error 500 listing services")
-        client.open("Service", watch=True, resource_version="100")  # the retry the real watch makes
+        cb["on_sync"]("100")  # the retry the real watch makes is accepted
 
     script = Script(OBJECTS, [("Service", fail_then_reconnect)])
     state, stop = ClusterState("prod"), threading.Event()

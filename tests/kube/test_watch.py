@@ -23,13 +23,14 @@ class Recorder:
         self.lists: list = []
         self.restarts: list[str] = []
         self.errors: list[str] = []
+        self.synced: list[str] = []
         self.stop = threading.Event()
         self._on_list = on_list
         self.client = connect(access_for(server, **kwargs.pop("access", {})))
         self.thread = threading.Thread(target=watch_kind, args=(self.client, kind), kwargs=dict(
             on_list=self.listed, on_event=lambda e: self.items.put(("event", e)), stop=self.stop,
             on_restart=self.restarts.append, on_error=lambda e: self.errors.append(str(e)),
-            **{"timeout_seconds": 30, **kwargs}), daemon=True)
+            on_sync=self.synced.append, **{"timeout_seconds": 30, **kwargs}), daemon=True)
 
     def listed(self, records, rv):
         self.lists.append((records, rv))
@@ -105,6 +106,8 @@ def test_bookmarks_move_the_resource_version_on(fresh_server, cluster):
     assert all(r.query["allowWatchBookmarks"] == "true" for r in watches)
     assert any(r.query["resourceVersion"] == newer for r in watches[1:])
     assert len(rec.lists) == 1 and rec.restarts == []
+    # A quiet watch still reports that the held state is current: when accepted, and at bookmarks.
+    assert rec.synced[0] == listed_rv and newer in rec.synced
 
 
 def test_http_410_relists(fresh_server, cluster):

@@ -63,6 +63,7 @@ def watch_kind(client: KubeClient, kind: str, *,
                on_restart: Callable[[str], object] | None = None,
                on_error: Callable[[ClusterError], object] | None = None,
                on_reject: Callable[[Rejected], object] | None = None,
+               on_sync: Callable[[str], object] | None = None,
                namespace: str | None = None,
                page_size: int = 500,
                timeout_seconds: int = TIMEOUT_SECONDS,
@@ -73,19 +74,21 @@ def watch_kind(client: KubeClient, kind: str, *,
     `on_event(event)` gets each ADDED/MODIFIED/DELETED event (bookmarks only advance the version);
     `on_restart(reason)` is called whenever the watch must relist or reconnect after a fault;
     `on_error(ClusterError)` for each fault (one line, secret-free); `on_reject(Rejected)` for an
-    object that does not fit the API's types.
+    object that does not fit the API's types; `on_sync(resource_version)` whenever the server accepts a
+    watch or sends a bookmark: the state held so far is current, even on a quiet cluster.
     """
     resource(kind)  # an unknown kind is a programming error: raise before starting
-    _Watch(client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject,
+    _Watch(client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
            page_size, timeout_seconds, read_timeout).run()
 
 
 class _Watch:
-    def __init__(self, client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject,
+    def __init__(self, client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
                  page_size, timeout_seconds, read_timeout):
         self.client, self.kind, self.namespace = client, kind, namespace
         self.on_list, self.on_event, self.stop = on_list, on_event, stop
         self.on_restart, self.on_error, self.on_reject = on_restart, on_error, on_reject
+        self.on_sync = on_sync
         self.page_size, self.timeout_seconds, self.read_timeout = page_size, timeout_seconds, read_timeout
         self.resource_version: str | None = None
         self.failures = 0
@@ -149,6 +152,7 @@ class _Watch:
             raise from_transport(err, self.client.host) from None
         with self._lock:
             self._open = resp
+        self._synced()
         started, events = time.monotonic(), 0
         try:
             for line in _lines(resp):
@@ -195,9 +199,14 @@ class _Watch:
                                reason="server", status=code if isinstance(code, int) else None)
         self._advance(event.resource_version)
         if event.type == "BOOKMARK":
+            self._synced()
             return 1
         self.on_event(event)
         return 1
+
+    def _synced(self) -> None:
+        if self.on_sync is not None and self.resource_version:
+            self.on_sync(self.resource_version)
 
     def _advance(self, version: str) -> None:
         if version:
