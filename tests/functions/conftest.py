@@ -19,17 +19,6 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 
-@pytest.fixture(scope="session")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def aws(monkeypatch, moto_url):
     """Fake credentials and region, every AWS client pointed at moto; returns the functions' AwsEnv."""

@@ -15,17 +15,6 @@ def aws_env(monkeypatch):
     return monkeypatch
 
 
-@pytest.fixture(scope="session")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def moto_env(aws_env, moto_url):
     aws_env.setenv("AWS_ENDPOINT_URL", moto_url)
@@ -38,27 +27,11 @@ from kube_testkit import access_for  # noqa: E402
 
 from sliceaudit.kube.clusters import connect  # noqa: E402
 from sliceaudit.sim.fleet import generate_cluster  # noqa: E402
-from sliceaudit.sim.server import ApiServer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster():
     return generate_cluster("sim", services=40, seed=7, broken_share=0.3)
-
-
-@pytest.fixture(scope="module")
-def shared_server(cluster):
-    with ApiServer(cluster, bookmark_interval=0.2) as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server):
-    """The module's server, with no faults left over and a fresh request log."""
-    shared_server.faults.clear()
-    shared_server.requests.clear()
-    yield shared_server
-    shared_server.faults.clear()
 
 
 @pytest.fixture

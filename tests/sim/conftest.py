@@ -5,27 +5,11 @@ from kubernetes import client as k8s
 from sim_testkit import api_client
 
 from sliceaudit.sim.fleet import generate_cluster
-from sliceaudit.sim.server import ApiServer
 
 
 @pytest.fixture(scope="module")
 def cluster():
     return generate_cluster("sim", services=40, seed=3, broken_share=0.25)
-
-
-@pytest.fixture(scope="module")
-def shared_server(cluster):
-    with ApiServer(cluster, bookmark_interval=0.2) as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server):
-    """The module's server with no faults and an empty request log."""
-    shared_server.faults.clear()
-    shared_server.requests.clear()
-    yield shared_server
-    shared_server.faults.clear()
 
 
 @pytest.fixture
