@@ -202,7 +202,8 @@ def probe_watch_ours(config_path: str, rv0: str) -> dict:
                 stop.set()
 
         start = time.perf_counter()
-        w = _Watch(client, "EndpointSlice", None, lambda *a: None, on_event, stop, None, None, None, PAGE, 300, 75.0)
+        w = _Watch(client, "EndpointSlice", None, lambda *a: None, on_event, stop, None, None, None, None, PAGE, 300,
+                   75.0)
         w.resource_version = rv0  # replay the history: no list first
         w.run()
         assert seen[0] == WATCH_EVENTS, seen[0]
