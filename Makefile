@@ -30,7 +30,7 @@ bench: venv
 	$(PY) -m bench
 
 lint: venv
-	$(VENV)/bin/ruff check shared functions exporter tests bench
+	$(VENV)/bin/ruff check shared functions exporter tests bench scripts
 	$(VENV)/bin/lint-imports
 
 clean:

@@ -6,11 +6,10 @@ from dataclasses import replace
 
 from fleetaws.messages import ClusterTarget
 from fleetaws.secrets import read_kubeconfig
-from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.report import ClusterReport
 from sliceaudit.kube.clusters import ClusterAccess, connect, kubeconfig_clusters
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import fetch_snapshot
+from sliceaudit.kube.listing import audit_live
 
 
 def access_for(target: ClusterTarget, secretsmanager) -> ClusterAccess:
@@ -29,5 +28,4 @@ def access_for(target: ClusterTarget, secretsmanager) -> ClusterAccess:
 def scan_cluster(access: ClusterAccess, name: str, *, deadline: float, page_size: int, owners: str) -> ClusterReport:
     """The cluster's report; ClusterError (one line) when it cannot be read in time."""
     with connect(access) as client:
-        snapshot = fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline)
-    return audit_cluster(name, snapshot)
+        return audit_live(client, name, owners=owners, page_size=page_size, deadline=deadline)
