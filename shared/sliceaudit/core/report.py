@@ -79,7 +79,3 @@ def encode_report(report: Report) -> bytes:
 
 def decode_report(data: bytes) -> Report:
     return msgspec.json.decode(data, type=Report)
-
-
-def to_builtins(report: Report) -> dict:
-    return msgspec.to_builtins(report)

@@ -66,7 +66,7 @@ def serving_addresses(slices: Sequence[EndpointSlice]) -> set[str]:
 
 
 def slice_verdict(s: EndpointSlice, key: tuple[str, str]) -> tuple[State, int]:
-    if not s.ports:
+    if not s.has_ports:
         return State.NULL, 0
     for p in s.ports:
         if p.key == key:
