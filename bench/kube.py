@@ -132,6 +132,7 @@ def _probe(*args: str) -> dict:
 
 
 def bench_list() -> list[Figure]:
+    from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.large import large_cluster
     from sliceaudit.sim.server import ApiServer
 
@@ -139,7 +140,7 @@ def bench_list() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp, ApiServer(cluster) as server:
         del cluster
         config = Path(tmp) / "kubeconfig.json"
-        config.write_text(json.dumps(_kubeconfig(server)))
+        config.write_text(json.dumps(kubeconfig_for({"bench": server})))
         pages = str(Path(tmp) / "pages.pickle")
         transfer = min((_probe("transfer", str(config), pages) for _ in range(2)), key=lambda r: r["seconds"])
         floor = min((_probe("floor", pages) for _ in range(2)), key=lambda r: r["seconds"])
@@ -229,11 +230,13 @@ def probe_watch_models(config_path: str, rv0: str) -> dict:
 
 
 def bench_watch() -> list[Figure]:
+    from sliceaudit.sim.fleetrun import kubeconfig_for
+
     server, rv0 = _replayable_server()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "kubeconfig.json"
-            config.write_text(json.dumps(_kubeconfig(server)))
+            config.write_text(json.dumps(kubeconfig_for({"bench": server})))
             ours = _probe("watch-ours", str(config), rv0)["seconds"]
             models = _probe("watch-models", str(config), rv0)["seconds"]
     finally:
@@ -242,14 +245,6 @@ def bench_watch() -> list[Figure]:
           f"ours {ours:.3f} s, models {models:.3f} s")
     return [figure("kube: watch events/s (target x15)", WATCH_EVENTS / ours, "events/s",
                    "kubernetes Watch.stream, models", WATCH_EVENTS / models, higher_is_better=True)]
-
-
-def _kubeconfig(server) -> dict:
-    return {"apiVersion": "v1", "kind": "Config", "current-context": "bench",
-            "clusters": [{"name": "bench", "cluster": {"server": server.url,
-                                                       "certificate-authority-data": server.ca_data}}],
-            "users": [{"name": "bench", "user": {"token": server.token}}],
-            "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}]}
 
 
 def run() -> list[Figure]:

@@ -66,14 +66,13 @@ def test_each_cluster_gets_its_own_configuration_and_tls_is_always_verified(conf
     from kubernetes.client import Configuration
 
     default_before = Configuration.get_default_copy().host
-    a, b = (connect(x) for x in kubeconfig_clusters(config_file, ("a", "b")))
-    assert a.api_client.configuration is not b.api_client.configuration
-    assert (a.host, b.host) == ("https://127.0.0.1:6440", "https://127.0.0.1:6441")
-    # insecure-skip-tls-verify in the kubeconfig is overruled
-    assert a.api_client.configuration.verify_ssl and b.api_client.configuration.verify_ssl
+    first, second = kubeconfig_clusters(config_file, ("a", "b"))
+    with connect(first) as a, connect(second) as b:
+        assert a.api_client.configuration is not b.api_client.configuration
+        assert (a.host, b.host) == ("https://127.0.0.1:6440", "https://127.0.0.1:6441")
+        # insecure-skip-tls-verify in the kubeconfig is overruled
+        assert a.api_client.configuration.verify_ssl and b.api_client.configuration.verify_ssl
     assert Configuration.get_default_copy().host == default_before
-    a.close()
-    b.close()
 
 
 def test_missing_context_in_connect_is_a_cluster_error(config_file):

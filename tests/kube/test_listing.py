@@ -1,6 +1,8 @@
 """Listing against the simulated API server over real HTTPS: pages, retries, expiry, faults."""
 
+import base64
 import socket
+import time
 
 import pytest
 import trustme
@@ -73,8 +75,6 @@ def test_retries_are_bounded(client, server):
 
 
 def test_deadline_ends_the_retries(client, server):
-    import time
-
     server.faults.add(status=503, times=None, resource="services")
     with pytest.raises(ClusterError, match="deadline reached"):
         list_kind(client, "Service", deadline=time.monotonic() + 0.5)
@@ -95,7 +95,7 @@ def refused_url():
 ])
 def test_cluster_faults_are_one_clear_line(server, how, message):
     kwargs = {"token": {"token": "not-the-token"},
-              "ca": {"ca_data": __import__("base64").b64encode(trustme.CA().cert_pem.bytes()).decode()},
+              "ca": {"ca_data": base64.b64encode(trustme.CA().cert_pem.bytes()).decode()},
               "refused": {"url": refused_url()},
               "dns": {"url": "https://no-such-cluster.invalid:6443"}}.get(how, {})
     if how == "forbidden":
@@ -108,8 +108,6 @@ def test_cluster_faults_are_one_clear_line(server, how, message):
 
 
 def test_slow_server_hits_the_deadline(client, server):
-    import time
-
     server.faults.add(delay=2.0, resource="services")
     with pytest.raises(ClusterError, match="timed out|deadline"):
         list_kind(client, "Service", deadline=time.monotonic() + 0.5)

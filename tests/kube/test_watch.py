@@ -4,6 +4,7 @@ import copy
 import io
 import queue
 import threading
+import time
 
 import pytest
 from kube_testkit import access_for
@@ -95,8 +96,8 @@ def test_bookmarks_move_the_resource_version_on(fresh_server, cluster):
         svc = copy.deepcopy(cluster.objects["Service"][0])
         svc["metadata"]["name"] = "elsewhere"
         newer = fresh_server.apply("Service", svc)["metadata"]["resourceVersion"]
-        deadline = __import__("time").monotonic() + WAIT
-        while __import__("time").monotonic() < deadline:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
             watches = [r for r in fresh_server.requests if r.watch]
             if any(r.query.get("resourceVersion") == newer for r in watches):
                 break
@@ -153,8 +154,8 @@ def test_stream_dropped_mid_event_resumes_without_loss_or_duplicates(fresh_serve
 
 def test_rejected_token_is_reported_and_retried_until_stop(fresh_server):
     with Recorder(fresh_server, access={"token": "wrong"}) as rec:
-        deadline = __import__("time").monotonic() + WAIT
-        while len(rec.errors) < 2 and __import__("time").monotonic() < deadline:
+        deadline = time.monotonic() + WAIT
+        while len(rec.errors) < 2 and time.monotonic() < deadline:
             rec.stop.wait(0.05)
     assert rec.errors[:2] == ["unauthorized (token rejected)"] * 2
     assert rec.lists == []
@@ -164,8 +165,8 @@ def test_stop_returns_promptly_from_a_quiet_watch(fresh_server):
     rec = Recorder(fresh_server, timeout_seconds=600, read_timeout=600)
     with rec:
         rec.next("list")
-        deadline = __import__("time").monotonic() + WAIT
-        while not [r for r in fresh_server.requests if r.watch] and __import__("time").monotonic() < deadline:
+        deadline = time.monotonic() + WAIT
+        while not [r for r in fresh_server.requests if r.watch] and time.monotonic() < deadline:
             rec.stop.wait(0.05)
     # __exit__ asserted the thread ended although the server would have kept the stream open.
 

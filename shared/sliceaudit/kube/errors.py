@@ -66,9 +66,9 @@ def from_transport(err: BaseException, host: str) -> ClusterError:
     if isinstance(err, (urllib3.exceptions.ConnectTimeoutError, TimeoutError, socket.timeout)) and \
             not isinstance(err, urllib3.exceptions.NewConnectionError):
         return ClusterError(f"timed out talking to {host}", reason="timeout")
-    if isinstance(err, urllib3.exceptions.NewConnectionError) or "refused" in text.lower():
-        if "refused" in text.lower():
-            return ClusterError(f"connection refused by {host}", reason="connection")
+    if "refused" in text.lower():
+        return ClusterError(f"connection refused by {host}", reason="connection")
+    if isinstance(err, urllib3.exceptions.NewConnectionError):
         if "Name or service not known" in text or "nodename nor servname" in text:
             return ClusterError(f"cannot resolve host of {host} (DNS)", reason="dns")
         return ClusterError(f"cannot connect to {host}", reason="connection")

@@ -30,7 +30,7 @@ from sliceaudit.core.audit import audit_cluster, audit_service, slices_by_servic
 from sliceaudit.core.decode import MalformedObject, Page, Rejected, decode_list
 from sliceaudit.core.owners import Owners
 from sliceaudit.core.records import Record
-from sliceaudit.core.report import ClusterReport, ErrorEntry, ServiceReport
+from sliceaudit.core.report import ClusterReport, ErrorEntry
 from sliceaudit.core.snapshot import Snapshot
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
@@ -63,9 +63,9 @@ class _Expired(Exception):
     """410 Gone: the continue token (or the version behind it) is too old."""
 
 
-def backoff(attempt: int) -> float:
+def backoff(attempt: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
     """Jittered exponential backoff for the `attempt`-th retry (1-based)."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    return min(cap, base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
 def retry_after(headers) -> float | None:
@@ -147,14 +147,6 @@ def decode_page(kind: str, data: bytes) -> Page:
                            reason="malformed") from None
 
 
-def get_page(client: KubeClient, kind: str, namespace: str | None = None, *, limit: int,
-             continue_token: str | None = None, deadline: float | None = None,
-             sleep: Callable[[float], object] = time.sleep) -> Page:
-    """One page, fetched (with retries) and decoded."""
-    return decode_page(kind, fetch_page(client, kind, namespace, limit=limit, continue_token=continue_token,
-                                        deadline=deadline, sleep=sleep))
-
-
 class _ListMeta(msgspec.Struct):
     continue_token: str | None = msgspec.field(default=None, name="continue")
 
@@ -219,7 +211,7 @@ def fetch_snapshot(client: KubeClient, *, owners: str = "needed", page_size: int
         return base
     if owners == "all":
         return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
-    namespaces = problem_namespaces(audit_cluster(client.name, base))
+    namespaces = {ns for ns, _ in _problems(audit_cluster(client.name, base))}
     return base.merge(_needed_owners(client, namespaces, page_size, deadline)) if namespaces else base
 
 
@@ -233,7 +225,7 @@ def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_si
         return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline))
     base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
     report = audit_cluster(name, base)
-    problems = {(s.namespace, s.name) for s in report.services if _is_problem(s)}
+    problems = _problems(report)
     if not problems:
         return report
     extra = _needed_owners(client, {ns for ns, _ in problems}, page_size, deadline)
@@ -246,13 +238,9 @@ def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_si
     return ClusterReport(name, services, errors)
 
 
-def problem_namespaces(report: ClusterReport) -> set[str]:
-    """Namespaces of Services that are not ok or have findings."""
-    return {s.namespace for s in report.services if _is_problem(s)}
-
-
-def _is_problem(service: ServiceReport) -> bool:
-    return service.status != "ok" or bool(service.findings)
+def _problems(report: ClusterReport) -> set[tuple[str, str]]:
+    """(namespace, name) of the Services that are not ok or have findings: those root cause is for."""
+    return {(s.namespace, s.name) for s in report.services if s.status != "ok" or s.findings}
 
 
 def _check(owners: str) -> None:

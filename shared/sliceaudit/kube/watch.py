@@ -13,7 +13,6 @@ promptly however quiet the cluster is.
 from __future__ import annotations
 
 import contextlib
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from sliceaudit.core.decode import MalformedObject, Rejected, WatchEvent, decode
 from sliceaudit.core.records import Record
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
-from sliceaudit.kube.listing import CONNECT_TIMEOUT, list_kind
+from sliceaudit.kube.listing import CONNECT_TIMEOUT, backoff, list_kind
 from sliceaudit.kube.resources import resource
 
 TIMEOUT_SECONDS = 240     # the server ends each watch after this; we resume from the last version
@@ -94,6 +93,7 @@ class _Watch:
         self.failures = 0
         self._lock = threading.Lock()
         self._open: urllib3.HTTPResponse | None = None
+        self._done = False  # tells the stopper thread to end
 
     def run(self) -> None:
         stopper = threading.Thread(target=self._stopper, name=f"watch-stop-{self.kind}", daemon=True)
@@ -222,7 +222,7 @@ class _Watch:
         self.stop.wait(self._backoff())
 
     def _backoff(self) -> float:
-        return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.0)
+        return backoff(self.failures, BACKOFF_BASE, BACKOFF_CAP)
 
     def _restart(self, reason: str) -> None:
         if self.on_restart is not None:
@@ -235,8 +235,6 @@ class _Watch:
     def _sleep(self, seconds: float) -> None:
         if self.stop.wait(seconds):
             raise _Stopped()
-
-    _done = False
 
     def _stopper(self) -> None:
         while not self._done:

@@ -7,6 +7,7 @@ rolling Deployment replaces one more old pod) and then makes one change of its o
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import replace
 
 from sliceaudit.sim import breakage
@@ -21,7 +22,8 @@ class Churn:
         total = len(sim.services) or 1
         self.broken_share = (sum(1 for s in sim.services.values() if s.broken) / total
                              if broken_share is None else broken_share)
-        self.log: list[str] = []
+        # The latest steps only: a churning fleet runs for days.
+        self.log: deque[str] = deque(maxlen=1000)
 
     def step(self) -> str:
         sim = self.sim

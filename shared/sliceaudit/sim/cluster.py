@@ -57,6 +57,12 @@ class ClusterSim:
     def pods(self, namespace: str | None = None) -> list[Pod]:
         return [p for w in self.workloads.values() if namespace in (None, w.namespace) for p in w.pods]
 
+    def _pods_by_namespace(self) -> dict[str, list[Pod]]:
+        by_ns: dict[str, list[Pod]] = {}
+        for p in self.pods():
+            by_ns.setdefault(p.namespace, []).append(p)
+        return by_ns
+
     def add_workload(self, w: Workload) -> Workload:
         self.workloads[(w.namespace, w.name)] = w
         if w.kind == "DaemonSet":
@@ -165,6 +171,9 @@ class ClusterSim:
     def reap(self, w: Workload | None = None) -> None:
         """Removes terminating pods (their grace period is over)."""
         for wl in [w] if w else list(self.workloads.values()):
+            for p in wl.pods:
+                if p.terminating:
+                    self.ids.release(p.namespace, p.name)  # a churning fleet must not remember every pod
             wl.pods = [p for p in wl.pods if not p.terminating]
             self.sync_replicasets(wl)
 
@@ -179,9 +188,7 @@ class ClusterSim:
 
     def reconcile(self) -> None:
         """The EndpointSlice controller's pass over every Service with a selector."""
-        by_ns: dict[str, list[Pod]] = {}
-        for p in self.pods():
-            by_ns.setdefault(p.namespace, []).append(p)
+        by_ns = self._pods_by_namespace()
         for key, svc in self.services.items():
             if svc.selector:
                 self.slices[key] = reconcile(svc, by_ns.get(svc.namespace, []), self.slices.get(key, []),
@@ -209,9 +216,7 @@ class ClusterSim:
 
     def truth(self) -> dict:
         """The ClusterReport (BRIEF schema, as a dict) the audit of this cluster must produce."""
-        by_ns: dict[str, list[Pod]] = {}
-        for p in self.pods():
-            by_ns.setdefault(p.namespace, []).append(p)
+        by_ns = self._pods_by_namespace()
         services = [
             service_truth(svc, by_ns.get(svc.namespace, []), self.slices.get(key, []))
             for key, svc in sorted(self.services.items())

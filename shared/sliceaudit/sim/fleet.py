@@ -21,9 +21,6 @@ class SimCluster:
     truth: dict
     sim: ClusterSim | None = None
 
-    def count(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self.objects.items()}
-
 
 def build_cluster(name: str, services: int = 50, seed: int = 1, broken_share: float = 0.2, index: int = 0,
                   max_endpoints: int = MAX_ENDPOINTS) -> ClusterSim:

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -23,6 +24,20 @@ def _atomic_write(path: Path, text: str) -> None:
         f.write(text)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def kubeconfig_for(servers: Mapping[str, ApiServer]) -> dict:
+    """A kubeconfig with one context per server (context, cluster and user share its name)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "clusters": [{"name": n, "cluster": {"server": s.url, "certificate-authority-data": s.ca_data}}
+                     for n, s in servers.items()],
+        "users": [{"name": n, "user": {"token": s.token}} for n, s in servers.items()],
+        "contexts": [{"name": n, "context": {"cluster": n, "user": n}} for n in servers],
+        "current-context": next(iter(servers), ""),
+    }
 
 
 class SimulatedFleet:
@@ -54,7 +69,7 @@ class SimulatedFleet:
                 cluster = generate_cluster(name, self.services, self.seed, self.broken_share, index=i)
                 server = ApiServer(cluster, bookmark_interval=self.bookmark_interval, eks_secrets=self.eks_secrets)
                 self.servers[name] = server.start()
-                server.on_change(self._changed)
+                server.on_change(self._write_truth)
             if self.churn:
                 for i, server in enumerate(self.servers.values()):
                     server.start_churn(self.churn_interval, seed=self.seed * 1000 + i)
@@ -75,16 +90,7 @@ class SimulatedFleet:
 
     def kubeconfig(self) -> dict:
         """A kubeconfig with one context per cluster (context, cluster and user share its name)."""
-        return {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "preferences": {},
-            "clusters": [{"name": n, "cluster": {"server": s.url, "certificate-authority-data": s.ca_data}}
-                         for n, s in self.servers.items()],
-            "users": [{"name": n, "user": {"token": s.token}} for n, s in self.servers.items()],
-            "contexts": [{"name": n, "context": {"cluster": n, "user": n}} for n in self.servers],
-            "current-context": next(iter(self.servers), ""),
-        }
+        return kubeconfig_for(self.servers)
 
     def write_kubeconfig(self, path: str | os.PathLike) -> Path:
         path = Path(path)
@@ -111,15 +117,13 @@ class SimulatedFleet:
 
     def _write_truth(self, changed: ApiServer | None = None) -> None:
         with self._truth_lock:
+            if self._truth_path is None:
+                return  # nobody asked for the file: no truth to compute on every change
             if changed is not None:
                 self._truths[changed.name] = changed.truth()
             else:
                 self._truths.clear()
-            if self._truth_path is not None:
-                _atomic_write(self._truth_path, json.dumps(self._cached_truth(), indent=1) + "\n")
-
-    def _changed(self, server: ApiServer) -> None:
-        self._write_truth(server)
+            _atomic_write(self._truth_path, json.dumps(self._cached_truth(), indent=1) + "\n")
 
     def summary(self) -> list[tuple[str, str, dict[str, int]]]:
         """(context, server URL, Services per status) per cluster."""

@@ -88,6 +88,10 @@ class Ids:
         self._names.add((namespace, name))
         return name
 
+    def release(self, namespace: str, name: str) -> None:
+        """The object is gone: its name may be generated again, as the API server allows."""
+        self._names.discard((namespace, name))
+
     def service_ips(self) -> tuple[str, str]:
         self._svc4 += 1
         n = self._svc4

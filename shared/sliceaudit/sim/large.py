@@ -91,9 +91,3 @@ def _large(name, slices, endpoints, seed, slices_per_service, broken_every, trut
     if truth:
         report["services"] = sorted(truths + model.truth()["services"], key=lambda s: (s["namespace"], s["name"]))
     return SimCluster(name, objects, report, None)
-
-
-def generate_large_cluster(slices: int = 20_000, endpoints_per_slice: int = 25, seed: int = 1,
-                           name: str = "large", truth: bool = True) -> SimCluster:
-    """Alias with the brief's parameter names."""
-    return large_cluster(name, slices=slices, endpoints=endpoints_per_slice, seed=seed, truth=truth)

@@ -17,10 +17,6 @@ class Resource:
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    @property
-    def prefix(self) -> str:
-        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-
 
 _POD_FIELDS = frozenset({"metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "status.podIP"})
 

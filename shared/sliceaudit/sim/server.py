@@ -10,6 +10,7 @@ bearer tokens (static and EKS), Kubernetes Status bodies for errors, and injecta
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import secrets
 import shutil
@@ -112,9 +113,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- responses ----------------------------------------------------------------------
 
-    def _send(self, code: int, body: bytes, headers: dict | None = None) -> None:
+    def _send(self, code: int, body: bytes, headers: dict | None = None,
+              content_type: str = "application/json") -> None:
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Audit-Id", secrets.token_hex(8))
         for k, v in (headers or {}).items():
@@ -160,13 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         if path in ("/healthz", "/readyz", "/livez"):
-            body = b"ok"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(body)
-            self._record(200)
+            self._send(200, b"ok", content_type="text/plain")
             return
         try:
             self.api.tokens.user(self.headers.get("Authorization"))
@@ -257,9 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
         keys = snap.keys
         lo, hi = 0, len(keys)
         if namespace:
-            lo = _bisect(keys, namespace + "/")
-            hi = _bisect(keys, namespace + "0")  # "0" sorts right after "/"
-        lo = max(lo, _bisect(keys, start)) if start else lo
+            lo = bisect.bisect_left(keys, namespace + "/")
+            hi = bisect.bisect_left(keys, namespace + "0")  # "0" sorts right after "/"
+        lo = max(lo, bisect.bisect_left(keys, start)) if start else lo
         items: list[bytes] = []
         i = lo
         filtered = labels is not None or fields is not None
@@ -360,12 +356,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _end(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
-
-
-def _bisect(keys: list[str], key: str) -> int:
-    import bisect
-
-    return bisect.bisect_left(keys, key)
 
 
 def _matches(e: Entry, labels, fields) -> bool:
@@ -582,25 +572,20 @@ class ApiServer:
 
     def break_service(self, namespace: str, name: str, how: str) -> dict:
         """Breaks one Service now (see sliceaudit.sim.breakage.HOWS); returns its new ground truth."""
-        sim = self._require_sim()
-        with self._lock:
-            svc = sim.services.get((namespace, name))
-            if svc is None:
-                raise KeyError(f"no Service {namespace}/{name} in cluster {self.name}")
-            sim.tick(1)
-            breakage.break_service(sim, svc, how)
-            self._publish()
-        self._notify()
-        return self.service_truth(namespace, name)
+        return self._change_service(namespace, name, lambda sim, svc: breakage.break_service(sim, svc, how))
 
     def fix_service(self, namespace: str, name: str) -> dict:
+        """Undoes whatever broke one Service; returns its new ground truth."""
+        return self._change_service(namespace, name, breakage.fix_service)
+
+    def _change_service(self, namespace: str, name: str, change) -> dict:
         sim = self._require_sim()
         with self._lock:
             svc = sim.services.get((namespace, name))
             if svc is None:
                 raise KeyError(f"no Service {namespace}/{name} in cluster {self.name}")
             sim.tick(1)
-            breakage.fix_service(sim, svc)
+            change(sim, svc)
             self._publish()
         self._notify()
         return self.service_truth(namespace, name)

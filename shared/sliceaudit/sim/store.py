@@ -125,15 +125,6 @@ class Store:
             self._log_start += drop
         self.cond.notify_all()
 
-    def compact(self) -> None:
-        """Forgets the whole event history (and the list snapshots), as an etcd compaction does."""
-        with self.cond:
-            self._log_start += len(self._log)
-            self._log.clear()
-            self.compacted_rv = self.rv
-            self._snapshots.clear()
-            self.cond.notify_all()
-
     def expire_continue_tokens(self) -> None:
         with self.cond:
             self._snapshots.clear()
