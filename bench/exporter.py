@@ -249,16 +249,13 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
     from sliceaudit.kube.clusters import ClusterAccess, connect
     from sliceaudit.kube.listing import fetch_snapshot
     from sliceaudit.sim.fleet import generate_cluster
+    from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.server import ApiServer
 
     cluster = generate_cluster("bench", services=300, seed=3, broken_share=0.0)
     with ApiServer(cluster) as server:
-        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "bench",
-                      "clusters": [{"name": "bench", "cluster": {"server": server.url,
-                                                                 "certificate-authority-data": server.ca_data}}],
-                      "users": [{"name": "bench", "user": {"token": server.token}}],
-                      "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}]}
-        access = ClusterAccess(name="bench", source="kubeconfig", kubeconfig=kubeconfig, context="bench")
+        access = ClusterAccess(name="bench", source="kubeconfig", kubeconfig=kubeconfig_for({"bench": server}),
+                               context="bench")
         by_service: dict[tuple[str, str], dict] = {}  # one slice per Service: cycles never overlap
         for s in cluster.objects["EndpointSlice"]:
             name = (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name")
@@ -272,7 +269,8 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
             def wait_for(gauge: str, broken: bool) -> None:
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline:
-                    body = urllib.request.urlopen(exp.url + "/metrics").read().decode()
+                    with urllib.request.urlopen(exp.url + "/metrics") as resp:
+                        body = resp.read().decode()
                     at = body.find(gauge)
                     if at >= 0 and (body[at + len(gauge)] != "0") == broken:
                         return

@@ -9,6 +9,7 @@ shared between slices. bench/exporter.py measures what this saves.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from sliceaudit.core.records import (
     MANAGED_BY_LABEL,
@@ -23,25 +24,26 @@ _LIMIT = 50_000  # an interning table is dropped (not trimmed) past this size: c
 
 
 class _Interner:
-    """One shared instance per distinct (hashable, immutable) value."""
+    """One shared instance per distinct (hashable) key: the key itself, or what `make(key)` built once."""
 
-    def __init__(self) -> None:
+    def __init__(self, make: Callable = lambda key: key) -> None:
+        self._make = make
         self._table: dict = {}
 
-    def __call__(self, value):
-        if value is None:
+    def __call__(self, key):
+        if key is None:
             return None
-        found = self._table.get(value)
+        found = self._table.get(key)
         if found is None:
             if len(self._table) >= _LIMIT:
                 self._table = {}
-            found = self._table.setdefault(value, value)
+            found = self._table.setdefault(key, self._make(key))
         return found
 
 
 _conditions = _Interner()
 _ports = _Interner()
-_label_dicts: dict[tuple, dict[str, str]] = {}
+_label_dicts = _Interner(dict)  # label pairs -> one shared (never mutated) dict
 
 
 def _meta(meta: ObjectMeta, labels: dict[str, str] | None) -> ObjectMeta:
@@ -52,14 +54,7 @@ def _meta(meta: ObjectMeta, labels: dict[str, str] | None) -> ObjectMeta:
 def slice_labels(s: EndpointSlice) -> dict[str, str] | None:
     """The two labels the audit reads, as one shared (never mutated) dict per distinct pair."""
     pairs = tuple((k, v) for k in (SERVICE_NAME_LABEL, MANAGED_BY_LABEL) if (v := s.metadata.label(k)))
-    if not pairs:
-        return None
-    found = _label_dicts.get(pairs)
-    if found is None:
-        if len(_label_dicts) >= _LIMIT:
-            _label_dicts.clear()
-        found = _label_dicts.setdefault(pairs, dict(pairs))
-    return found
+    return _label_dicts(pairs) if pairs else None
 
 
 def compact_slice(s: EndpointSlice) -> EndpointSlice:

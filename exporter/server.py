@@ -44,6 +44,7 @@ class MetricsServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
     protocol_version = "HTTP/1.1"
+    timeout = 300  # seconds an idle keep-alive connection may hold its thread (scrapes come far more often)
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]

@@ -96,26 +96,24 @@ class ClusterState:
         self._recompute_batched(touched)
 
     def apply_event(self, kind: str, event: WatchEvent) -> None:
-        resource = RESOURCES[kind]
+        """One ADDED, MODIFIED or DELETED object (watch_kind keeps bookmarks and errors to itself)."""
+        obj, deleted = event.object, event.type == "DELETED"
         with self._lock:
-            self._last_sync = self._clock()
-            self._healthy[kind] = True
-            self._count_event(kind, event.type)
-            obj = event.object
-            if obj is None:
-                return  # BOOKMARK (or an ERROR the watcher handles): proof of life only
-            deleted = event.type == "DELETED"
             if kind == "Service":
                 key = _service_key(obj)
                 if deleted:
                     self._services.pop(key, None)
                 else:
                     self._services[key] = compact_service(obj)
-                touched = (key,)
+                touched: tuple[ServiceKey, ...] = (key,)
             elif kind == "EndpointSlice":
                 touched = self._put_slice(_slice_id(obj), None if deleted else compact_slice(obj))
             else:
-                raise ValueError(f"the exporter does not watch {resource}")
+                raise ValueError(f"the exporter does not watch {kind}")
+            # Counted once applied: an object that cannot be held counts as rejected, not as applied.
+            self._last_sync = self._clock()
+            self._healthy[kind] = True
+            self._count_event(kind, event.type)
             for key in touched:
                 self._recompute(key)
 

@@ -8,13 +8,13 @@ its callbacks into state updates, and making sure nothing a cluster does can end
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable
 
 from exporter.state import RESOURCES, ClusterState
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
+from sliceaudit.kube.listing import backoff as jittered_backoff
 from sliceaudit.kube.watch import watch_kind
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ BACKOFF_CAP = 60.0
 
 
 def backoff(attempt: int) -> float:
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1)) * random.uniform(0.5, 1.0)
+    """The pause before the `attempt`-th reconnection, or restart of a watch that crashed."""
+    return jittered_backoff(attempt, BACKOFF_BASE, BACKOFF_CAP)
 
 
 class _Once:
@@ -104,59 +105,60 @@ class ClusterWatcher:
         return None
 
     def _watch_loop(self, client, kind: str) -> None:
-        where = f"cluster {self.access.name} {RESOURCES[kind]}"
+        feed = _Feed(self, kind)
         attempt = 0
         while not self.stop.is_set():
             try:
-                # A quiet cluster sends no events: each accepted watch and each bookmark proves the held
-                # state current, which keeps `sliceaudit_cluster_up` and the last-sync time honest.
-                self._watch(client, kind, on_list=self._on_list(kind, where), on_event=self._on_event(kind),
-                            stop=self.stop, on_restart=self._on_restart(kind), on_error=self._on_error(kind, where),
-                            on_reject=self._on_reject(kind), on_sync=lambda _rv: self._contact(kind, where))
+                self._watch(client, kind, stop=self.stop, on_list=feed.on_list, on_event=feed.on_event,
+                            on_restart=feed.on_restart, on_error=feed.on_error, on_reject=feed.on_reject,
+                            on_sync=feed.on_sync)
                 attempt = 0
             except Exception as err:  # watch_kind never raises for a cluster fault; this is for bugs
                 attempt += 1
                 self.state.note_restart(kind, failed=True)
-                self._once.warn(where, _message(err))
-                log.debug("%s: watch ended", where, exc_info=True)
+                self._once.warn(feed.where, _message(err))
+                log.debug("%s: watch ended", feed.where, exc_info=True)
                 self.stop.wait(self._backoff(attempt))
 
-    def _contact(self, kind: str, where: str) -> None:
-        self.state.note_contact(kind)
-        self._once.clear(where)
 
-    def _on_list(self, kind: str, where: str):
-        def on_list(records, resource_version=None) -> None:
-            self.state.apply_list(kind, records)
-            self._once.clear(where)
-        return on_list
+class _Feed:
+    """watch_kind's callbacks for one cluster and resource, turned into updates of the cluster's state."""
 
-    def _on_event(self, kind: str):
-        def on_event(event) -> None:
-            try:
-                self.state.apply_event(kind, event)
-            except Exception:  # one odd object must not restart the whole watch
-                self.state.note_rejected(kind)
-                log.exception("cluster %s: cannot apply a %s event", self.access.name, kind)
-        return on_event
+    def __init__(self, watcher: ClusterWatcher, kind: str):
+        self.kind = kind
+        self.state = watcher.state
+        self.cluster = watcher.access.name
+        self.where = f"cluster {self.cluster} {RESOURCES[kind]}"
+        self._once = watcher._once
 
-    def _on_restart(self, kind: str):
-        def on_restart(reason: str) -> None:
-            self.state.note_restart(kind, failed=False)
-            log.debug("cluster %s %s: watch restarts: %s", self.access.name, RESOURCES[kind], reason)
-        return on_restart
+    def on_list(self, records, resource_version: str) -> None:
+        self.state.apply_list(self.kind, records)
+        self._once.clear(self.where)
 
-    def _on_error(self, kind: str, where: str):
-        def on_error(err: ClusterError) -> None:
-            self.state.note_failure(kind)
-            self._once.warn(where, _message(err))
-        return on_error
+    def on_event(self, event) -> None:
+        try:
+            self.state.apply_event(self.kind, event)
+        except Exception:  # one odd object must not restart the whole watch
+            self.state.note_rejected(self.kind)
+            log.exception("cluster %s: cannot apply a %s event", self.cluster, self.kind)
 
-    def _on_reject(self, kind: str):
-        def on_reject(rejected) -> None:
-            self.state.note_rejected(kind)
-            self._once.warn(f"cluster {self.access.name} rejected {rejected.object}", rejected.message)
-        return on_reject
+    def on_sync(self, resource_version: str) -> None:
+        # A quiet cluster sends no events: each accepted watch and each bookmark proves the held
+        # state current, which keeps `sliceaudit_cluster_up` and the last-sync time honest.
+        self.state.note_contact(self.kind)
+        self._once.clear(self.where)
+
+    def on_restart(self, reason: str) -> None:
+        self.state.note_restart(self.kind, failed=False)
+        log.debug("%s: watch restarts: %s", self.where, reason)
+
+    def on_error(self, err: ClusterError) -> None:
+        self.state.note_failure(self.kind)
+        self._once.warn(self.where, _message(err))
+
+    def on_reject(self, rejected) -> None:
+        self.state.note_rejected(self.kind)
+        self._once.warn(f"cluster {self.cluster} rejected {rejected.object}", rejected.message)
 
 
 def _message(err: BaseException) -> str:

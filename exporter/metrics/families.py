@@ -53,8 +53,8 @@ CLUSTER_UP = Family(
     "list and after a failure until the watch recovers.")
 CLUSTER_LAST_SYNC = Family(
     "sliceaudit_cluster_last_sync_timestamp_seconds", "gauge", ("cluster",),
-    "Unix time the cluster last proved the held state current (a list, a watch event, or a watch "
-    "the API server accepted from the last resourceVersion); 0 before the first.")
+    "Unix time the cluster last proved the held state current (a list, a watch event or bookmark, "
+    "or a watch the API server accepted from the last resourceVersion); 0 before the first.")
 CLUSTER_OBJECTS = Family(
     "sliceaudit_cluster_objects", "gauge", ("cluster", "resource"),
     "Objects of each resource the exporter holds for the cluster.")

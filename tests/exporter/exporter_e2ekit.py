@@ -47,17 +47,33 @@ class Process:
         if self.proc.poll() is not None:
             raise AssertionError(f"{self.name} exited with {self.proc.returncode}\n{self.tail()}")
 
-    def stop(self, timeout: float = 15.0) -> int:
+    def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM by pid, then SIGKILL if it does not leave in time; returns the exit status."""
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self._out.close()
+        try:
+            if self.proc.poll() is None:
+                os.kill(self.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.kill(self.pid, signal.SIGKILL)
+                    self.proc.wait(5)
+        finally:
+            self._out.close()
         return self.proc.returncode
+
+
+def stop_all(procs: list[Process]) -> dict[str, int | None]:
+    """Stops every process, last started first, even when stopping one of them fails."""
+    statuses: dict[str, int | None] = {}
+    failure: BaseException | None = None
+    for p in reversed(procs):
+        try:
+            statuses[p.name] = p.stop()
+        except BaseException as err:  # noqa: BLE001 (the others must still be stopped; re-raised below)
+            failure = failure or err
+    if failure is not None:
+        raise failure
+    return statuses
 
 
 def get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:

@@ -12,10 +12,11 @@ import json
 import os
 import sys
 import urllib.parse
+from contextlib import closing
 
 import pytest
 import yaml
-from exporter_e2ekit import Process, Webhook, binary, get, wait_until
+from exporter_e2ekit import Process, Webhook, binary, get, stop_all, wait_until
 from exporter_testkit import free_port
 
 from sliceaudit.sim.fleetrun import SimulatedFleet
@@ -35,7 +36,6 @@ def shortened_rules(path) -> None:
             if "for" in rule:
                 rule["for"] = "2s"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-
 
 
 def alertmanager_config(path, webhook_url: str) -> None:
@@ -72,8 +72,8 @@ def query(prom_url: str, expr: str) -> dict:
 def test_a_broken_service_pages_on_call_and_resolves_after_the_fix(tmp_path):
     prometheus_bin, alertmanager_bin = binary("prometheus"), binary("prometheus-alertmanager")
     procs: list[Process] = []
-    webhook = Webhook()
-    with SimulatedFleet(clusters=1, services=12, seed=5, broken_share=0.0, names=[CLUSTER]) as fleet:
+    with closing(Webhook()) as webhook, \
+            SimulatedFleet(clusters=1, services=12, seed=5, broken_share=0.0, names=[CLUSTER]) as fleet:
         server = fleet.servers[CLUSTER]
         assert all(s["status"] != "outage" for s in server.truth()["services"])
         ns, svc = server.breakable("outage")[0]
@@ -134,6 +134,5 @@ def test_a_broken_service_pages_on_call_and_resolves_after_the_fix(tmp_path):
             path, alert = webhook.wait_for(outage("resolved"), procs)
             assert path == "/oncall-pager"
         finally:
-            statuses = {p.name: p.stop() for p in reversed(procs)}
-            webhook.close()
+            statuses = stop_all(procs)
         assert statuses["exporter"] == 0, exporter.tail()  # SIGTERM is a clean stop

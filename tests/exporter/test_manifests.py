@@ -122,7 +122,12 @@ def test_the_alert_rules_select_the_job_the_service_monitor_creates():
 def test_every_object_is_labelled_and_namespaced_consistently():
     for name, doc in all_docs():
         meta = doc["metadata"]
-        if doc["kind"] not in ("Namespace", "ClusterRole", "ClusterRoleBinding"):
+        if doc["kind"] == "Namespace":
+            assert meta["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+            continue
+        # `kubectl get all,servicemonitor,prometheusrule -l app.kubernetes.io/name=...` finds every piece.
+        assert meta["labels"]["app.kubernetes.io/name"] == "sliceaudit-exporter", name
+        if doc["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
             assert meta["namespace"] == "sliceaudit", name
 
 

@@ -7,6 +7,7 @@ the real one runs against the simulator's API server in test_e2e.py.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 from exporter_testkit import endpoint_slice, event, record, service
 
@@ -62,15 +63,20 @@ class Script:
         stop.wait()
 
 
-def run(watchers):
+@contextmanager
+def running(states: dict[str, ClusterState], watch, connect=lambda a: FakeClient(a.name), backoff=lambda n: 0.05):
+    """One started watcher per state; stopped, and its threads joined, however the test ends."""
+    stop = threading.Event()
+    watchers = [ClusterWatcher(access(n), s, stop, connect=connect, watch=watch, backoff=backoff)
+                for n, s in states.items()]
     for w in watchers:
         w.start()
-
-
-def stop_all(stop, watchers):
-    stop.set()
-    for w in watchers:
-        w.join(WAIT)
+    try:
+        yield watchers
+    finally:
+        stop.set()
+        for w in watchers:
+            w.join(WAIT)
 
 
 def wait_until(predicate, timeout=WAIT):
@@ -97,17 +103,13 @@ def test_connects_after_failures_lists_and_applies_events():
 
     broken = endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None, rv="2")
     script = Script(OBJECTS, [("EndpointSlice", lambda cb, c: cb["on_event"](event("MODIFIED", broken)))])
-    state, stop = ClusterState("prod"), threading.Event()
-    w = ClusterWatcher(access("prod"), state, stop, connect=connect, watch=script, backoff=lambda n: 0.0)
-    run([w])
-    try:
+    state = ClusterState("prod")
+    with running({"prod": state}, script, connect=connect, backoff=lambda n: 0.0):
         assert script.played.wait(WAIT)
         wait_until(lambda: state.values().get(("shop", "web")) is not None
                    and state.values()[("shop", "web")].outage == 1)
         assert len(attempts) == 3
         assert state.stats().up
-    finally:
-        stop_all(stop, [w])
 
 
 def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again():
@@ -120,18 +122,14 @@ def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again():
         cb["on_sync"]("100")  # the retry the real watch makes is accepted
 
     script = Script(OBJECTS, [("Service", fail_then_reconnect)])
-    state, stop = ClusterState("prod"), threading.Event()
-    w = ClusterWatcher(access("prod"), state, stop, connect=lambda a: FakeClient(a.name), watch=script)
-    run([w])
-    try:
+    state = ClusterState("prod")
+    with running({"prod": state}, script):
         assert script.played.wait(WAIT)
         assert seen["down"] is False
         wait_until(lambda: state.stats().up)
         assert state.stats().restarts["services"] == 1
         # The gauges were never dropped meanwhile.
         assert ("shop", "web") in state.values()
-    finally:
-        stop_all(stop, [w])
 
 
 def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
@@ -143,15 +141,14 @@ def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
         cb["on_event"](event("ADDED", endpoint_slice("shop", "web-b", "web", ["10.0.0.2"], ports=None)))
 
     script = Script(OBJECTS, [("EndpointSlice", bad_things)])
-    state, stop = ClusterState("prod"), threading.Event()
-    w = ClusterWatcher(access("prod"), state, stop, connect=lambda a: FakeClient(a.name), watch=script)
-    run([w])
-    try:
+    state = ClusterState("prod")
+    with running({"prod": state}, script):
         assert script.played.wait(WAIT)
         wait_until(lambda: state.values()[("shop", "web")].null_port_endpoints == 1)
         assert state.stats().rejected["endpointslices"] == 2
-    finally:
-        stop_all(stop, [w])
+        # Only what was applied counts as an event: the bad one is a rejection, not a MODIFIED.
+        assert ("endpointslices", "MODIFIED") not in state.stats().events
+        assert state.stats().events[("endpointslices", "ADDED")] == 1
 
 
 def test_one_broken_cluster_never_stops_the_others():
@@ -166,17 +163,11 @@ def test_one_broken_cluster_never_stops_the_others():
         return script(client, kind, **kw)
 
     script = Script(OBJECTS)
-    stop = threading.Event()
     states = {n: ClusterState(n) for n in ("good", "broken", "crashing")}
-    watchers = [ClusterWatcher(access(n), s, stop, connect=connect, watch=crashing_watch, backoff=lambda n: 0.05)
-                for n, s in states.items()]
-    run(watchers)
-    try:
+    with running(states, crashing_watch, connect=connect) as watchers:
         wait_until(lambda: states["good"].stats().up and states["broken"].attempted and states["crashing"].attempted)
         assert ("shop", "web") in states["good"].values()
         assert not states["broken"].stats().up and not states["crashing"].stats().up
-    finally:
-        stop_all(stop, watchers)
     for w in watchers:
         for t in w._threads:
             assert not t.is_alive()
