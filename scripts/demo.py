@@ -24,15 +24,11 @@ ACCESS_KEY, SECRET_KEY = "AKIADEMODEMODEMODEMO", "demo-secret"
 def fake_aws_environment(moto_url: str) -> None:
     """Every AWS client at moto, with throwaway credentials; STS stays on its real (HTTPS) name
     because EKS tokens are presigned offline and the simulated API servers verify them."""
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": moto_url, "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_STS": f"https://sts.{REGION}.amazonaws.com",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "POWERTOOLS_SERVICE_NAME": "sliceaudit", "POWERTOOLS_METRICS_NAMESPACE": "SliceAudit",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    })
-    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    from fleetaws.local import REAL_AWS_VARIABLES, fake_aws_env
+
+    os.environ.update(fake_aws_env(moto_url, REGION, ACCESS_KEY, SECRET_KEY))
+    os.environ["AWS_ENDPOINT_URL_STS"] = f"https://sts.{REGION}.amazonaws.com"
+    for key in REAL_AWS_VARIABLES:
         os.environ.pop(key, None)
 
 

@@ -20,14 +20,10 @@ def outage_message(cluster: str, run_id: str, services: Sequence[ServiceReport])
                       "null_port_endpoints": s.null_port_endpoints, "port_zero_endpoints": s.port_zero_endpoints,
                       "codes": codes_of(s), "findings": [f.message for f in s.findings]}
                      for s in services[:50]],  # SNS messages stop at 256 KB
-
     }
     return subject, json.dumps(body, indent=1)
 
 
-def publish_new_outages(sns, topic_arn: str, cluster: str, run_id: str, services: Sequence[ServiceReport]) -> bool:
-    if not services:
-        return False
+def publish_new_outages(sns, topic_arn: str, cluster: str, run_id: str, services: Sequence[ServiceReport]) -> None:
     subject, body = outage_message(cluster, run_id, services)
     sns.publish(TopicArn=topic_arn, Subject=subject, Message=body)
-    return True

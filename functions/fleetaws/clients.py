@@ -16,17 +16,20 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 @functools.lru_cache(maxsize=32)
 def client(aws: AwsEnv, service: str, region: str | None = None):
     """A client for `service` in `region` (default: the function's), cached by where it points."""
-    session = boto3.session.Session(region_name=region or aws.region)
-    return session.client(service, endpoint_url=aws.endpoint_url, config=_CONFIG)
+    return session_client(boto3.session.Session(), aws, service, region)
 
 
-def assumed_client(aws: AwsEnv, role_arn: str, service: str, region: str):
-    """A client acting as `role_arn` (another account's read-only role); not cached, credentials expire."""
+def session_client(session: boto3.session.Session, aws: AwsEnv, service: str, region: str | None = None):
+    """A client of `session` (e.g. an assumed role's) for `service` in `region`, pointed where `aws` says."""
+    return session.client(service, region_name=region or aws.region, endpoint_url=aws.endpoint_url, config=_CONFIG)
+
+
+def assumed_session(aws: AwsEnv, role_arn: str) -> boto3.session.Session:
+    """A session acting as `role_arn` (another account's read-only role): assume once, a client per region
+    from it; never cached, its credentials expire."""
     creds = client(aws, "sts").assume_role(RoleArn=role_arn, RoleSessionName="sliceaudit-inventory")["Credentials"]
-    session = boto3.session.Session(
+    return boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
-        region_name=region,
     )
-    return session.client(service, endpoint_url=aws.endpoint_url, config=_CONFIG)

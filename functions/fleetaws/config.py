@@ -56,23 +56,19 @@ class AwsEnv:
 @dataclass(frozen=True)
 class PlanConfig:
     aws: AwsEnv
-    table: str
     queue_url: str
     inventory_path: str | None      # SSM Parameter Store path holding one parameter per cluster
     eks_regions: tuple[str, ...]    # regions whose EKS clusters join the fleet
     account_roles: tuple[str, ...]  # roles to assume for EKS discovery in other accounts
-    run_retention_days: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PlanConfig:
         config = cls(
             aws=AwsEnv.from_env(env),
-            table=_required(env, "TABLE_NAME"),
             queue_url=_required(env, "SCAN_QUEUE_URL"),
             inventory_path=_optional(env, "INVENTORY_PARAMETER_PATH"),
             eks_regions=_listed(env, "EKS_REGIONS"),
             account_roles=_listed(env, "INVENTORY_ROLE_ARNS"),
-            run_retention_days=_number(env, "RUN_RETENTION_DAYS", 30),
         )
         if config.inventory_path is None and not config.eks_regions:
             raise ConfigError("set INVENTORY_PARAMETER_PATH or EKS_REGIONS: the fleet inventory is empty")

@@ -24,6 +24,11 @@ def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def expiry(now: datetime, days: int) -> int:
+    """The DynamoDB TTL (epoch seconds) `days` after `now`."""
+    return int((now + timedelta(days=days)).timestamp())
+
+
 @dataclass(frozen=True)
 class HistoryUpdate:
     items: tuple[dict[str, Any], ...]    # the items to write
@@ -65,7 +70,7 @@ def plan_history(cluster: str, report: ClusterReport, known: Iterable[Mapping[st
                 new_outages.append(svc)
         items.append(item)
         first_seen[sk] = item["first_seen"]
-    expires = int((now + timedelta(days=resolved_retention_days)).timestamp())
+    expires = expiry(now, resolved_retention_days)
     for sk, prev in previous.items():
         if "resolved_at" in prev or prev.get("last_run", "") > run_id or present.get(sk, "ok") != "ok":
             continue

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetaws.clients import assumed_client, client
+from fleetaws.clients import assumed_session, client, session_client
 from fleetaws.config import AwsEnv, PlanConfig
 from fleetaws.messages import BadMessage, ClusterTarget
 from sliceaudit.kube.clusters import eks_cluster
@@ -72,13 +72,18 @@ def account_of(role_arn: str | None) -> str:
     return role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else "self"
 
 
-def eks_targets(aws: AwsEnv, regions: Iterable[str], roles: Iterable[str]) -> tuple[list[ClusterTarget], list[str]]:
+def eks_targets(aws: AwsEnv, regions: Sequence[str], roles: Iterable[str]) -> tuple[list[ClusterTarget], list[str]]:
     """Every EKS cluster in each region, as this account and as each role (another account's)."""
     targets, problems = [], []
     for role in (None, *roles):
+        try:
+            session = assumed_session(aws, role) if role else None
+        except (BotoCoreError, ClientError) as err:
+            problems.append(f"EKS clusters of {account_of(role)}: cannot assume {role}: {err}")
+            continue
         for region in regions:
             try:
-                eks = assumed_client(aws, role, "eks", region) if role else client(aws, "eks", region)
+                eks = session_client(session, aws, "eks", region) if session else client(aws, "eks", region)
                 for page in eks.get_paginator("list_clusters").paginate():
                     for name in page["clusters"]:
                         access = eks_cluster(name, region, role_arn=role)

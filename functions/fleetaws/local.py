@@ -7,6 +7,7 @@ Used by the demo and the tests; never imported in Lambda.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,6 +19,16 @@ from fleetaws.clients import client
 from fleetaws.config import AwsEnv
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
+# Variables that would point boto3 at a real account; a local run goes without them.
+REAL_AWS_VARIABLES = ("AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
+def fake_aws_env(endpoint_url: str, region: str, access_key: str, secret_key: str) -> dict[str, str]:
+    """Every AWS client at `endpoint_url` (moto's server) with throwaway credentials, no instance metadata
+    and no ~/.aws files; unset REAL_AWS_VARIABLES as well."""
+    return {"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint_url, "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
 
 @dataclass(frozen=True)

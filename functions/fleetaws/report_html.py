@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
+from fleetaws.summary import ClusterSummary
 from sliceaudit.core.report import ServiceReport, severity
 
 if TYPE_CHECKING:
@@ -37,14 +38,11 @@ def _causes(svc: ServiceReport) -> str:
 def _clusters_table(results: Sequence[ClusterResult]) -> str:
     rows = []
     for r in results:
-        statuses = [s.status for s in r.cluster.services]
+        c = ClusterSummary.of(r.cluster)
         state = ("failed", "failed") if r.failed else ("scanned", "ok")
-        rows.append("<tr>" + _cell(r.cluster.name) + _cell(state[0], state[1]) + _cell(len(statuses), "n")
-                    + _cell(statuses.count("outage"), "n") + _cell(statuses.count("degraded"), "n")
-                    + _cell(statuses.count("ok"), "n")
-                    + _cell(sum(s.null_port_endpoints for s in r.cluster.services), "n")
-                    + _cell(sum(s.port_zero_endpoints for s in r.cluster.services), "n")
-                    + _cell(len(r.cluster.errors), "n") + _cell(r.scanned_at) + "</tr>")
+        counts = (c.services, c.outage, c.degraded, c.ok, c.null_port_endpoints, c.port_zero_endpoints, c.errors)
+        rows.append("<tr>" + _cell(r.cluster.name) + _cell(*state) + "".join(_cell(n, "n") for n in counts)
+                    + _cell(r.scanned_at) + "</tr>")
     head = ("<tr><th>Cluster</th><th>Scan</th><th>Services</th><th>Outage</th><th>Degraded</th><th>OK</th>"
             "<th>Null-port endpoints</th><th>Port-0 endpoints</th><th>Errors</th><th>Scanned at</th></tr>")
     return "<table>" + head + "".join(rows) + "</table>"

@@ -1,18 +1,17 @@
 """Run bookkeeping in DynamoDB: one summary item per (run, cluster), counted once, and the run's tally.
 
-A redelivered message finds its summary item and is not counted again; the scan whose count
-completes the run writes the fleet report.
+A redelivered message finds its summary item and is not counted again. Once the count is complete,
+the first scan to claim the run writes the fleet report; the claim makes that happen once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleetaws.dynamo import from_item, key, query_all, to_item
+from fleetaws.dynamo import key, query_all, to_item
 
 
 def run_pk(run_id: str) -> str:
@@ -21,18 +20,6 @@ def run_pk(run_id: str) -> str:
 
 def cluster_sk(cluster: str) -> str:
     return f"CLUSTER#{cluster}"
-
-
-@dataclass(frozen=True)
-class RunState:
-    run_id: str
-    expected: int
-    reported: int
-    report_key: str | None
-
-    @property
-    def complete(self) -> bool:
-        return self.reported >= self.expected
 
 
 def already_recorded(dynamodb, table: str, run_id: str, cluster: str) -> bool:
@@ -72,12 +59,24 @@ def record_cluster(dynamodb, table: str, run_id: str, run_size: int, summary: Ma
     return True
 
 
-def run_state(dynamodb, table: str, run_id: str) -> RunState | None:
-    found = dynamodb.get_item(TableName=table, Key=key(run_pk(run_id), "RUN"), ConsistentRead=True)
-    if "Item" not in found:
-        return None
-    item = from_item(found["Item"])
-    return RunState(run_id, int(item.get("expected", 0)), int(item.get("reported", 0)), item.get("report_key"))
+def claim_report(dynamodb, table: str, run_id: str, now: int, until: int) -> bool:
+    """True for the one caller that writes the run's report: every cluster counted, no report yet, and
+    no live claim. The claim lasts `until` the claimer's invocation ends (epoch seconds): a writer that
+    died lets a later delivery, which comes after the queue's visibility timeout, take over."""
+    try:
+        dynamodb.update_item(
+            TableName=table, Key=key(run_pk(run_id), "RUN"),
+            UpdateExpression="SET #claim = :until",
+            ConditionExpression="#reported >= #expected AND attribute_not_exists(#report) "
+                                "AND (attribute_not_exists(#claim) OR #claim < :now)",
+            ExpressionAttributeNames={"#claim": "report_claimed_until", "#reported": "reported",
+                                      "#expected": "expected", "#report": "report_key"},
+            ExpressionAttributeValues={":until": {"N": str(until)}, ":now": {"N": str(now)}})
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def mark_reported(dynamodb, table: str, run_id: str, report_key: str, at: str) -> None:

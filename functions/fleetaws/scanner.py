@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Literal
 
 from fleetaws.alerts import publish_new_outages
 from fleetaws.clients import client
 from fleetaws.cluster_scan import access_for, scan_cluster
 from fleetaws.config import ScanConfig
 from fleetaws.fleet_report import ClusterResult, failed_result, get_results, put_result, write_fleet_report
-from fleetaws.history import iso, update_history
+from fleetaws.history import expiry, iso, update_history
 from fleetaws.messages import ScanRequest
 from fleetaws.metrics import emit_cluster_metrics
-from fleetaws.runs import already_recorded, cluster_summaries, mark_reported, record_cluster, run_state
+from fleetaws.runs import already_recorded, claim_report, cluster_summaries, mark_reported, record_cluster
 from fleetaws.summary import ClusterSummary
 from sliceaudit.kube.errors import ClusterError
 
@@ -29,19 +29,15 @@ class ScanFailed(RuntimeError):
     """The cluster could not be scanned this time; one line, no secrets."""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    state: str                       # scanned | duplicate | failed
-    summary: ClusterSummary | None = None
-    report: dict | None = None       # S3 keys of the fleet report, when this request completed the run
-
-
 def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: int, attempt: int,
-                   log: logging.Logger) -> Outcome:
+                   log: logging.Logger) -> Literal["scanned", "duplicate"]:
+    """Raises ScanFailed (one line) when the cluster could not be scanned this time."""
     ddb = client(config.aws, "dynamodb")
+    ends_at = int(time.time() + remaining_ms / 1000) + 1   # when this invocation is stopped, at the latest
     if already_recorded(ddb, config.table, request.run_id, request.target.name):
         log.info("already recorded for this run: not scanned again")
-        return Outcome("duplicate", report=finish_run(config, request.run_id, log))
+        finish_run(config, request.run_id, ends_at, log)   # in case the report's writer died before writing it
+        return "duplicate"
     started = time.monotonic()
     now = datetime.now(UTC)
     try:
@@ -51,7 +47,7 @@ def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: in
         duration = time.monotonic() - started
         emit_cluster_metrics(request.target.name, None, duration)
         if attempt >= config.max_receive_count:
-            _record_failure(request, config, message, now, duration, log)
+            _record_failure(request, config, message, now, duration, ends_at, log)
         raise ScanFailed(f"cluster {request.target.name}: {message}") from None
     duration = time.monotonic() - started
     summary = ClusterSummary.of(report)
@@ -65,14 +61,16 @@ def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: in
     counted = record_cluster(ddb, config.table, request.run_id, request.run_size,
                              {"cluster": request.target.name, "state": "scanned", "result_key": key,
                               "scanned_at": iso(now), "duration_seconds": round(duration, 3), **summary.to_dict()},
-                             _expiry(now, config.run_retention_days))
+                             expiry(now, config.run_retention_days))
     if not counted:
         log.info("a concurrent delivery recorded this cluster first: not counted again")
-        return Outcome("duplicate", summary, finish_run(config, request.run_id, log))
+        finish_run(config, request.run_id, ends_at, log)
+        return "duplicate"
     emit_cluster_metrics(request.target.name, summary, duration)
     log.info("cluster scanned", extra={**summary.to_dict(), "duration_seconds": round(duration, 3),
                                        "new_outages": len(update.new_outages), "resolved": len(update.resolved)})
-    return Outcome("scanned", summary, finish_run(config, request.run_id, log))
+    finish_run(config, request.run_id, ends_at, log)
+    return "scanned"
 
 
 def _scan(request: ScanRequest, config: ScanConfig, deadline: float):
@@ -83,12 +81,8 @@ def _scan(request: ScanRequest, config: ScanConfig, deadline: float):
                         owners=config.owners)
 
 
-def _expiry(now: datetime, days: int) -> int:
-    return int((now + timedelta(days=days)).timestamp())
-
-
 def _record_failure(request: ScanRequest, config: ScanConfig, message: str, now: datetime, duration: float,
-                    log: logging.Logger) -> None:
+                    ends_at: int, log: logging.Logger) -> None:
     """Counts a cluster that failed its last attempt, so the run's report is still written."""
     try:
         result = failed_result(request.target.name, message, iso(now), round(duration, 3))
@@ -96,18 +90,17 @@ def _record_failure(request: ScanRequest, config: ScanConfig, message: str, now:
         record_cluster(client(config.aws, "dynamodb"), config.table, request.run_id, request.run_size,
                        {"cluster": request.target.name, "state": "failed", "error": message, "result_key": key,
                         "scanned_at": iso(now), "duration_seconds": round(duration, 3)},
-                       _expiry(now, config.run_retention_days))
-        finish_run(config, request.run_id, log)
+                       expiry(now, config.run_retention_days))
+        finish_run(config, request.run_id, ends_at, log)
     except Exception as err:  # the scan failure is what matters; this is bookkeeping on top
         log.error(f"could not record the failure: {type(err).__name__}: {err}")
 
 
-def finish_run(config: ScanConfig, run_id: str, log: logging.Logger) -> dict | None:
-    """Writes the fleet report once every cluster of the run has reported (and nobody wrote it yet)."""
+def finish_run(config: ScanConfig, run_id: str, ends_at: int, log: logging.Logger) -> None:
+    """Writes the fleet report once every cluster of the run has reported, if this caller claims it."""
     ddb, s3 = client(config.aws, "dynamodb"), client(config.aws, "s3")
-    state = run_state(ddb, config.table, run_id)
-    if state is None or not state.complete or state.report_key:
-        return None
+    if not claim_report(ddb, config.table, run_id, int(time.time()), ends_at):
+        return
     summaries = cluster_summaries(ddb, config.table, run_id)
     results: list[ClusterResult] = get_results(s3, config.bucket, [s["result_key"] for s in summaries])
     generated = iso(datetime.now(UTC))
@@ -115,4 +108,3 @@ def finish_run(config: ScanConfig, run_id: str, log: logging.Logger) -> dict | N
     mark_reported(ddb, config.table, run_id, keys["json"], generated)
     log.info("fleet report written", extra={"clusters": len(results), "report_json": keys["json"],
                                             "report_html": keys["html"]})
-    return keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -21,7 +22,7 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext, *, config: ScanConfig) -> str:
     try:
         request = ScanRequest.from_json(record.body)
     except BadMessage as err:
@@ -33,26 +34,26 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
         with tracer.provider.in_subsegment("## scan cluster") as subsegment:
             subsegment.put_annotation("cluster", request.target.name)
             subsegment.put_annotation("run_id", request.run_id)
-            outcome = handle_request(request, ScanConfig.from_env(os.environ),
-                                     remaining_ms=lambda_context.get_remaining_time_in_millis(),
-                                     attempt=int(record.attributes.approximate_receive_count or 1), log=logger)
-    except ScanFailed as err:
+            state = handle_request(request, config, remaining_ms=lambda_context.get_remaining_time_in_millis(),
+                                   attempt=int(record.attributes.approximate_receive_count or 1), log=logger)
+    except Exception as err:
         metrics.add_metric(name="ClustersFailed", unit=MetricUnit.Count, value=1)
-        logger.warning(str(err))
-        raise
-    except Exception:
-        metrics.add_metric(name="ClustersFailed", unit=MetricUnit.Count, value=1)
-        logger.exception("scan request failed; it will be retried")
+        if isinstance(err, ScanFailed):
+            logger.warning(str(err))   # one line, already secret-free
+        else:
+            logger.exception("scan request failed; it will be retried")
         raise
     finally:
         logger.remove_keys(["run_id", "cluster"])
-    metrics.add_metric(name="ClustersScanned", unit=MetricUnit.Count, value=1 if outcome.state == "scanned" else 0)
-    return outcome.state
+    metrics.add_metric(name="ClustersScanned", unit=MetricUnit.Count, value=1 if state == "scanned" else 0)
+    return state
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)
+    # Read once per invocation: a bad setting fails the invocation (every record retried), not each record.
+    config = ScanConfig.from_env(os.environ)
+    return process_partial_response(event=event, record_handler=functools.partial(record_handler, config=config),
+                                    processor=processor, context=context)

@@ -18,33 +18,36 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SliceAudit")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
-
 @pytest.fixture
 def aws(monkeypatch, moto_url):
     """Fake credentials and region, every AWS client pointed at moto; returns the functions' AwsEnv."""
     from fleetaws.config import AwsEnv
+    from fleetaws.local import REAL_AWS_VARIABLES, fake_aws_env
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "AKIATESTTESTTESTTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": moto_url,
-                       "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
-                       "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+    for key, value in fake_aws_env(moto_url, REGION, "AKIATESTTESTTESTTEST", "secret").items():
         monkeypatch.setenv(key, value)
-    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    for key in REAL_AWS_VARIABLES:
         monkeypatch.delenv(key, raising=False)
     return AwsEnv(REGION, moto_url)
 
 
 @pytest.fixture
-def stack(aws):
-    from fleetaws.local import create_stack
-
-    return create_stack(aws)
+def max_receives() -> int:
+    """The queue's maxReceiveCount (a module may override it to reach the dead-letter queue sooner)."""
+    return 3
 
 
 @pytest.fixture
-def function_env(monkeypatch, stack):
+def stack(aws, max_receives):
+    from fleetaws.local import create_stack
+
+    return create_stack(aws, outage_topic=True, max_receive_count=max_receives)
+
+
+@pytest.fixture
+def function_env(monkeypatch, stack, max_receives):
     """The environment template.yaml gives both functions, on this test's resources."""
-    env = stack.function_env(MAX_RECEIVE_COUNT="3", SCAN_TIME_RESERVE_SECONDS="1")
+    env = stack.function_env(MAX_RECEIVE_COUNT=str(max_receives), SCAN_TIME_RESERVE_SECONDS="1")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env

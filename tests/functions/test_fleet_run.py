@@ -11,7 +11,6 @@ import pytest
 from fleetaws.clients import client
 from fleetaws.local import (
     LambdaContext,
-    create_stack,
     deliver,
     load_event,
     register_eks,
@@ -26,16 +25,8 @@ MAX_RECEIVES = 2
 
 
 @pytest.fixture
-def stack(aws):
-    return create_stack(aws, outage_topic=True, max_receive_count=MAX_RECEIVES)
-
-
-@pytest.fixture
-def function_env(monkeypatch, stack):
-    env = stack.function_env(MAX_RECEIVE_COUNT=str(MAX_RECEIVES), SCAN_TIME_RESERVE_SECONDS="1")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
+def max_receives() -> int:
+    return MAX_RECEIVES
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fleetaws.clients import client
+from fleetaws.clients import assumed_session, client, session_client
 from fleetaws.local import LambdaContext, load_event
 from fleetaws.messages import ScanRequest
 from sliceaudit.kube.clusters import ClusterAccess
@@ -95,3 +95,29 @@ def test_an_empty_inventory_queues_nothing(aws, stack, function_env, monkeypatch
     result = lambda_handler({}, LambdaContext("sliceaudit-plan"))
     assert result["clusters"] == 0 and queued(aws, stack) == []
     assert any(line.get("level") == "ERROR" for line in stdout_lines())
+
+
+def test_clusters_of_other_accounts_are_found_through_their_role_assumed_once(aws, stack, function_env,
+                                                                              monkeypatch):
+    from plan.app import lambda_handler
+
+    role = "arn:aws:iam::222222222222:role/sliceaudit-read"
+    other = session_client(assumed_session(aws, role), aws, "eks", "us-east-1")
+    if "gamma" not in other.list_clusters()["clusters"]:
+        other.create_cluster(name="gamma", roleArn="arn:aws:iam::222222222222:role/eks",
+                             resourcesVpcConfig={"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]})
+    monkeypatch.setenv("INVENTORY_PARAMETER_PATH", "")
+    monkeypatch.setenv("EKS_REGIONS", "eu-west-1,us-east-1")
+    monkeypatch.setenv("INVENTORY_ROLE_ARNS", role)
+    sts = client(aws, "sts")
+    assumed: list[str] = []
+    sts.meta.events.register("before-parameter-build.sts.AssumeRole",
+                             lambda params, **_: assumed.append(params["RoleArn"]), unique_id="count-assume")
+    try:
+        lambda_handler({"run_id": "r1"}, LambdaContext("sliceaudit-plan"))
+    finally:
+        sts.meta.events.unregister("before-parameter-build.sts.AssumeRole", unique_id="count-assume")
+
+    gamma = ClusterAccess.from_dict({r.target.name: r.target for r in queued(aws, stack)}["gamma"].access)
+    assert (gamma.region, gamma.role_arn) == ("us-east-1", role)
+    assert assumed == [role]   # one AssumeRole for the account, whatever the number of regions
