@@ -9,8 +9,8 @@ apt_install() {
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o Acquire::Retries=3 update -qq >/dev/null
+  apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # Prometheus and Alertmanager: the packages start daemons on install where systemd runs;
