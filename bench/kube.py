@@ -50,7 +50,7 @@ def _rss_mb() -> float:
 
 
 def probe_ours(config_path: str, owners: str = "needed") -> dict:
-    from sliceaudit.kube.listing import audit_live
+    from sliceaudit.kube.live_audit import audit_live
 
     client = _client(config_path)
     start = time.perf_counter()

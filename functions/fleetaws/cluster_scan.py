@@ -9,7 +9,7 @@ from fleetaws.secrets import read_kubeconfig
 from sliceaudit.core.report import ClusterReport
 from sliceaudit.kube.clusters import ClusterAccess, connect, kubeconfig_clusters
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import audit_live
+from sliceaudit.kube.live_audit import audit_live
 
 
 def access_for(target: ClusterTarget, secretsmanager) -> ClusterAccess:

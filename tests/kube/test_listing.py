@@ -11,7 +11,8 @@ from kube_testkit import access_for
 from sliceaudit.core.audit import audit_cluster
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import audit_live, fetch_snapshot, list_kind
+from sliceaudit.kube.listing import fetch_snapshot, list_kind
+from sliceaudit.kube.live_audit import audit_live
 
 
 class Sleeps(list):

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from sliceaudit.core.report import ClusterReport, ErrorEntry, Report
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import audit_live
+from sliceaudit.kube.live_audit import audit_live
 
 log = logging.getLogger(__name__)
 

@@ -19,18 +19,17 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import msgspec
 from kubernetes.client.exceptions import ApiException
 
-from sliceaudit.core.audit import audit_cluster, audit_service, slices_by_service
+from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.decode import MalformedObject, Page, Rejected, decode_list
-from sliceaudit.core.owners import Owners
 from sliceaudit.core.records import Record
-from sliceaudit.core.report import ClusterReport, ErrorEntry
+from sliceaudit.core.report import ClusterReport, ServiceReport
 from sliceaudit.core.snapshot import Snapshot
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
@@ -166,9 +165,11 @@ def _next_token(data: bytes) -> str | None:
         return None  # decode_page says what is wrong with the page
 
 
-def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
-              deadline: float | None = None, sleep: Callable[[float], object] = time.sleep) -> Listed:
-    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires.
+def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
+               deadline: float | None = None, sleep: Callable[[float], object] = time.sleep
+               ) -> Iterator[Page | None]:
+    """The pages of one consistent list of `kind`; None when an expired continue token restarts the
+    list, so the consumer drops what the earlier pages gave.
 
     The next page is fetched while this one is decoded: the transfer (mostly waiting on the socket,
     which frees the interpreter) overlaps the decode instead of adding to it.
@@ -178,77 +179,74 @@ def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, pa
             return prefetch.submit(fetch_page, client, kind, namespace, limit=page_size, continue_token=token,
                                    deadline=deadline, sleep=sleep)
 
-        for _ in range(MAX_RESTARTS + 1):
-            items: list[Record] = []
-            errors: list[Rejected] = []
+        for attempt in range(MAX_RESTARTS + 1):
+            if attempt:
+                yield None
             pending = fetch(None)
             try:
                 while True:
-                    data = pending.result()
+                    try:
+                        data = pending.result()
+                    except _Expired:
+                        break  # a consistent snapshot needs a fresh start, not the server's inconsistent token
                     token = _next_token(data)
                     if token:
                         pending = fetch(token)
                     page = decode_page(kind, data)
                     del data
-                    items.extend(page.items)
-                    errors.extend(page.errors)
+                    yield page
                     if not token:
-                        return Listed(tuple(items), tuple(errors), page.resource_version)
-            except _Expired:
-                continue  # a consistent snapshot needs a fresh start, not the server's inconsistent token
+                        return
             finally:
                 pending.cancel()
     raise ClusterError(f"list of {resource(kind).resource} kept expiring (410 Gone) after "
                        f"{MAX_RESTARTS} restarts", reason="expired", status=410)
 
 
+def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
+              deadline: float | None = None, sleep: Callable[[float], object] = time.sleep) -> Listed:
+    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires."""
+    items: list[Record] = []
+    errors: list[Rejected] = []
+    version = ""
+    for page in iter_pages(client, kind, namespace, page_size=page_size, deadline=deadline, sleep=sleep):
+        if page is None:
+            items, errors = [], []
+            continue
+        items.extend(page.items)
+        errors.extend(page.errors)
+        version = page.resource_version
+    return Listed(tuple(items), tuple(errors), version)
+
+
 def fetch_snapshot(client: KubeClient, *, owners: str = "needed", page_size: int = 500,
                    deadline: float | None = None) -> Snapshot:
     """Services and EndpointSlices, plus the Pods and owners root cause needs (see module doc)."""
-    _check(owners)
+    check_owners(owners)
     base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
     if owners == "none":
         return base
     if owners == "all":
         return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
     namespaces = {ns for ns, _ in _problems(audit_cluster(client.name, base))}
-    return base.merge(_needed_owners(client, namespaces, page_size, deadline)) if namespaces else base
+    return base.merge(needed_owners(client, namespaces, page_size, deadline)) if namespaces else base
 
 
-def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_size: int = 500,
-               deadline: float | None = None) -> ClusterReport:
-    """`audit_cluster(name, fetch_snapshot(...))`, but with owners="needed" the first audit is kept and
-    only the Services with findings are audited again, with their namespaces' Pods and owners (the
-    status comes from the slices alone; owners only name the workloads behind findings)."""
-    _check(owners)
-    if owners != "needed":
-        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline))
-    base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
-    report = audit_cluster(name, base)
-    problems = _problems(report)
-    if not problems:
-        return report
-    extra = _needed_owners(client, {ns for ns, _ in problems}, page_size, deadline)
-    index = Owners.of(base.merge(extra))
-    grouped = slices_by_service(base.slices)
-    again = {key: audit_service(svc, grouped.get(key, []), index)
-             for svc in base.services if (key := (svc.metadata.namespace, svc.metadata.name)) in problems}
-    services = [again.get((s.namespace, s.name), s) for s in report.services]
-    errors = list(report.errors) + [ErrorEntry(e.object, e.message) for e in extra.errors]
-    return ClusterReport(name, services, errors)
+def needs_root_cause(service: ServiceReport) -> bool:
+    """Services that are not ok or have findings: those root cause is for."""
+    return service.status != "ok" or bool(service.findings)
 
 
 def _problems(report: ClusterReport) -> set[tuple[str, str]]:
-    """(namespace, name) of the Services that are not ok or have findings: those root cause is for."""
-    return {(s.namespace, s.name) for s in report.services if s.status != "ok" or s.findings}
+    return {(s.namespace, s.name) for s in report.services if needs_root_cause(s)}
 
 
-def _check(owners: str) -> None:
+def check_owners(owners: str) -> None:
     if owners not in OWNERS:
         raise ValueError(f"owners must be one of {', '.join(OWNERS)}, not {owners!r}")
 
 
-def _needed_owners(client: KubeClient, namespaces: set[str], page_size: int, deadline: float | None) -> Snapshot:
+def needed_owners(client: KubeClient, namespaces: set[str], page_size: int, deadline: float | None) -> Snapshot:
     """Pods of these namespaces, and their ReplicaSets where some Pod has one."""
     scopes: list[str | None] = [None] if len(namespaces) > NAMESPACE_LIST_MAX else sorted(namespaces)
     pods = _gather_owners(client, ("Pod",), scopes, page_size, deadline)
