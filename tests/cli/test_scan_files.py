@@ -95,3 +95,28 @@ def test_unusable_input_is_one_line_and_exit_2(args, stdin, needle):
     assert result.returncode == 2
     assert needle in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_table_is_coloured_on_a_terminal(tmp_path):
+    import os
+    import pty
+
+    path = write_list(tmp_path, "total_outage")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([SLICEAUDIT, "scan", "-f", str(path)], stdout=follower, stderr=subprocess.PIPE,
+                              timeout=60)
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:   # the terminal closes once the program has exited and all is read
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(leader)
+    assert proc.returncode == 1
+    assert b"\x1b[1;31moutage" in out   # outage in bold red
