@@ -11,7 +11,7 @@ from sliceaudit.core.resolve import PortResolution, State, resolve_port, serving
 from sliceaudit.core.rootcause import advice, foreign_slices, lacking_workloads, selector_workloads
 
 _WHAT = {
-    "NULL_PORTS": "in EndpointSlices with `ports: null`: they are backends of no port, and proxies "
+    "NULL_PORTS": "in EndpointSlices with ports: null: they are backends of no port, and proxies "
                   "that read them as address:0 (Skipper v0.21.146) dial TCP port 0.",
     "PORT_UNSET": "in EndpointSlices whose entry for port {ports} has no number: naive consumers "
                   "read it as port 0.",
