@@ -24,7 +24,7 @@ ACCESS_KEY, SECRET_KEY = "AKIADEMODEMODEMODEMO", "demo-secret"
 def fake_aws_environment(moto_url: str) -> None:
     """Every AWS client at moto, with throwaway credentials; STS stays on its real (HTTPS) name
     because EKS tokens are presigned offline and the simulated API servers verify them."""
-    from fleetaws.local import REAL_AWS_VARIABLES, fake_aws_env
+    from fleetlocal import REAL_AWS_VARIABLES, fake_aws_env
 
     os.environ.update(fake_aws_env(moto_url, REGION, ACCESS_KEY, SECRET_KEY))
     os.environ["AWS_ENDPOINT_URL_STS"] = f"https://sts.{REGION}.amazonaws.com"
@@ -55,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def audit(fleet, out: Path, log, log_path: Path) -> int:
+    from fleetlocal import create_stack, deliver, register_eks, register_kubeconfig
+
     from fleetaws.clients import client
     from fleetaws.config import AwsEnv
-    from fleetaws.local import create_stack, deliver, register_eks, register_kubeconfig
     from sliceaudit.core.report import decode_report
     from sliceaudit.core.table import render_table
 
@@ -78,7 +79,8 @@ def audit(fleet, out: Path, log, log_path: Path) -> int:
 
     # The handlers print JSON logs and EMF metrics, as in Lambda; here they go to a file.
     with contextlib.redirect_stdout(log):
-        from fleetaws.local import LambdaContext
+        from fleetlocal import LambdaContext
+
         from plan.app import lambda_handler as plan
         from scan.app import lambda_handler as scan
 

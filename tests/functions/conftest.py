@@ -21,8 +21,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 @pytest.fixture
 def aws(monkeypatch, moto_url):
     """Fake credentials and region, every AWS client pointed at moto; returns the functions' AwsEnv."""
+    from fleetlocal import REAL_AWS_VARIABLES, fake_aws_env
+
     from fleetaws.config import AwsEnv
-    from fleetaws.local import REAL_AWS_VARIABLES, fake_aws_env
 
     for key, value in fake_aws_env(moto_url, REGION, "AKIATESTTESTTESTTEST", "secret").items():
         monkeypatch.setenv(key, value)
@@ -39,7 +40,7 @@ def max_receives() -> int:
 
 @pytest.fixture
 def stack(aws, max_receives):
-    from fleetaws.local import create_stack
+    from fleetlocal import create_stack
 
     return create_stack(aws, outage_topic=True, max_receive_count=max_receives)
 

@@ -7,15 +7,15 @@ import json
 import socket
 
 import pytest
-
-from fleetaws.clients import client
-from fleetaws.local import (
+from fleetlocal import (
     LambdaContext,
     deliver,
     load_event,
     register_eks,
     register_kubeconfig,
 )
+
+from fleetaws.clients import client
 from sliceaudit.core.report import decode_report
 from sliceaudit.sim.fleetrun import SimulatedFleet
 

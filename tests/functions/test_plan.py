@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fleetlocal import LambdaContext, load_event
 
 from fleetaws.clients import assumed_session, client, session_client
-from fleetaws.local import LambdaContext, load_event
 from fleetaws.messages import ScanRequest
 from sliceaudit.kube.clusters import ClusterAccess
 
