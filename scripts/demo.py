@@ -55,10 +55,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def audit(fleet, out: Path, log, log_path: Path) -> int:
-    from fleetlocal import create_stack, deliver, register_eks, register_kubeconfig
-
     from fleetaws.clients import client
     from fleetaws.config import AwsEnv
+    from fleetlocal import create_stack, deliver, register_eks, register_kubeconfig
     from sliceaudit.core.report import decode_report
     from sliceaudit.core.table import render_table
 
@@ -80,7 +79,6 @@ def audit(fleet, out: Path, log, log_path: Path) -> int:
     # The handlers print JSON logs and EMF metrics, as in Lambda; here they go to a file.
     with contextlib.redirect_stdout(log):
         from fleetlocal import LambdaContext
-
         from plan.app import lambda_handler as plan
         from scan.app import lambda_handler as scan
 

@@ -21,9 +21,8 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 @pytest.fixture
 def aws(monkeypatch, moto_url):
     """Fake credentials and region, every AWS client pointed at moto; returns the functions' AwsEnv."""
-    from fleetlocal import REAL_AWS_VARIABLES, fake_aws_env
-
     from fleetaws.config import AwsEnv
+    from fleetlocal import REAL_AWS_VARIABLES, fake_aws_env
 
     for key, value in fake_aws_env(moto_url, REGION, "AKIATESTTESTTESTTEST", "secret").items():
         monkeypatch.setenv(key, value)

@@ -7,6 +7,8 @@ import json
 import socket
 
 import pytest
+
+from fleetaws.clients import client
 from fleetlocal import (
     LambdaContext,
     deliver,
@@ -14,8 +16,6 @@ from fleetlocal import (
     register_eks,
     register_kubeconfig,
 )
-
-from fleetaws.clients import client
 from sliceaudit.core.report import decode_report
 from sliceaudit.sim.fleetrun import SimulatedFleet
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from fleetlocal import LambdaContext, load_event
 
 from fleetaws.clients import assumed_session, client, session_client
 from fleetaws.messages import ScanRequest
+from fleetlocal import LambdaContext, load_event
 from sliceaudit.kube.clusters import ClusterAccess
 
 from .helpers import emf_documents
