@@ -120,3 +120,11 @@ def test_table_is_coloured_on_a_terminal(tmp_path):
         os.close(leader)
     assert proc.returncode == 1
     assert b"\x1b[1;31moutage" in out   # outage in bold red
+
+
+def test_show_ok_and_cluster_name(tmp_path):
+    path = str(write_list(tmp_path, "dual_stack"))
+    assert "net/ds" not in run("scan", "-f", path).stdout.decode()   # healthy Services are only counted
+    assert "net/ds" in run("scan", "-f", path, "--show-ok").stdout.decode()
+    report = json.loads(run("scan", "-f", path, "--cluster-name", "prod-eu", "-o", "json").stdout)
+    assert [c["name"] for c in report["clusters"]] == ["prod-eu"]
