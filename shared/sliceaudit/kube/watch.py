@@ -269,7 +269,7 @@ def _lines(resp: urllib3.HTTPResponse) -> Iterator[bytes]:
             block = chunk if end == len(chunk) else chunk[:end]
         if end < len(chunk):
             pending.append(chunk[end:])
-        if block.count(b"\n") == 1:
+        if block.find(b"\n") == len(block) - 1:   # one line (memchr: cheaper than count on 10 kB events)
             if not block.isspace():
                 yield block
             continue
