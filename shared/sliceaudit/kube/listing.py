@@ -195,6 +195,7 @@ def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, p
                     page = decode_page(kind, data)
                     del data
                     yield page
+                    del page   # a consumer that dropped the page's records frees them before the next decode
                     if not token:
                         return
             finally:

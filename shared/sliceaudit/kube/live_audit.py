@@ -101,6 +101,7 @@ def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_si
                 continue
             stream.add(page.items)
             slice_errors.extend(page.errors)
+            del page   # the next page decodes while this one's closed namespaces are already freed
     except OutOfOrder:
         return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline))
     reports = stream.finish()
