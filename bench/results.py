@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
-import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,18 +36,3 @@ def print_figures(figures: list[Figure]) -> None:
     for f in figures:
         print(f"{f.name:<48} {f.value:>12.4g} {f.unit:<10} baseline {f.baseline}: "
               f"{f.baseline_value:.4g} -> x{f.speedup:.2f}")
-
-
-@contextmanager
-def timer():
-    """Yields a list that holds the elapsed seconds once the block ends."""
-    out: list[float] = []
-    start = time.perf_counter()
-    try:
-        yield out
-    finally:
-        out.append(time.perf_counter() - start)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

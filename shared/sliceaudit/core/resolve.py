@@ -36,9 +36,6 @@ class PortResolution:
     port: ServicePort
     verdicts: dict[str, Verdict]   # serving address -> verdict
 
-    def addresses(self, state: State) -> list[str]:
-        return [a for a, v in self.verdicts.items() if v.state is state]
-
     def backends(self) -> list[str]:
         """`ip:port` strings, IPv6 in brackets, sorted."""
         out = []
