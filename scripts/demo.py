@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -49,9 +50,31 @@ def run(args: argparse.Namespace) -> int:
         with SimulatedFleet(clusters=args.clusters, services=args.services, seed=args.seed,
                             broken_share=args.broken_share, eks_secrets={ACCESS_KEY: SECRET_KEY}) as fleet, \
                 log_path.open("w") as log:
+            kubectl_scan(fleet, out)
             return audit(fleet, out, log, log_path)
     finally:
         moto.stop()
+
+
+def kubectl_scan(fleet, out: Path) -> None:
+    """The real kubectl against one simulated cluster, its output piped into `sliceaudit scan -f -`."""
+    bin_dir = Path(sys.executable).parent
+    kubeconfig = fleet.write_kubeconfig(out / "kubeconfig")
+    context = next(iter(fleet.servers))
+    kinds = "services,endpointslices,pods,replicasets,deployments,statefulsets,daemonsets"
+    print(f"$ kubectl --context {context} get {kinds} -A -o json | sliceaudit scan -f - --cluster-name {context}")
+    kubectl = subprocess.Popen([str(bin_dir / "kubectl"), "--kubeconfig", str(kubeconfig), "--context", context,
+                                "--cache-dir", str(out / "kubectl-cache"), "get", kinds, "-A", "-o", "json"],
+                               stdout=subprocess.PIPE)
+    scan = subprocess.run([str(bin_dir / "sliceaudit"), "scan", "-f", "-", "--cluster-name", context,
+                           "--fail-on", "never"], stdin=kubectl.stdout, capture_output=True, text=True,
+                          timeout=300)
+    kubectl.stdout.close()
+    kubectl.wait(timeout=60)
+    print(scan.stdout, end="")
+    if kubectl.returncode or scan.returncode:
+        print(f"kubectl exited {kubectl.returncode}, sliceaudit scan {scan.returncode}: {scan.stderr.strip()}")
+    print()
 
 
 def audit(fleet, out: Path, log, log_path: Path) -> int:

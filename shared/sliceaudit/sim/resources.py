@@ -12,6 +12,10 @@ class Resource:
     kind: str
     plural: str
     fields: frozenset[str] = frozenset({"metadata.name", "metadata.namespace"})
+    # What discovery advertises, so that kubectl resolves `svc`, `po`, `kubectl get all`.
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    namespaced: bool = True
 
     @property
     def api_version(self) -> str:
@@ -23,13 +27,13 @@ _POD_FIELDS = frozenset({"metadata.name", "metadata.namespace", "spec.nodeName",
 RESOURCES = {
     r.plural: r
     for r in (
-        Resource("", "v1", "Service", "services"),
-        Resource("", "v1", "Pod", "pods", _POD_FIELDS),
+        Resource("", "v1", "Service", "services", short_names=("svc",), categories=("all",)),
+        Resource("", "v1", "Pod", "pods", _POD_FIELDS, ("po",), ("all",)),
         Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
-        Resource("apps", "v1", "ReplicaSet", "replicasets"),
-        Resource("apps", "v1", "Deployment", "deployments"),
-        Resource("apps", "v1", "StatefulSet", "statefulsets"),
-        Resource("apps", "v1", "DaemonSet", "daemonsets"),
+        Resource("apps", "v1", "ReplicaSet", "replicasets", short_names=("rs",), categories=("all",)),
+        Resource("apps", "v1", "Deployment", "deployments", short_names=("deploy",), categories=("all",)),
+        Resource("apps", "v1", "StatefulSet", "statefulsets", short_names=("sts",), categories=("all",)),
+        Resource("apps", "v1", "DaemonSet", "daemonsets", short_names=("ds",), categories=("all",)),
     )
 }
 BY_KIND = {r.kind: r for r in RESOURCES.values()}

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-from sliceaudit.sim import breakage
+from sliceaudit.sim import breakage, discovery
 from sliceaudit.sim.auth import TokenCheck, TokenRejected
 from sliceaudit.sim.cluster import ClusterSim
 from sliceaudit.sim.faults import Fault, Faults
@@ -172,6 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/version":
             self._send(200, json.dumps({"major": "1", "minor": "31", "gitVersion": "v1.31.4-sliceaudit-sim",
                                         "platform": "linux/amd64"}).encode())
+            return
+        doc = discovery.document(path, f"127.0.0.1:{self.api.port}")
+        if doc is not None:
+            self._send(200, doc)
             return
         route = _route(path)
         if route is None:
