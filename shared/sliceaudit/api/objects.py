@@ -254,5 +254,5 @@ def to_api(record: Struct) -> dict:
     out = msgspec.json.decode(msgspec.json.encode(record))  # lists, not the records' tuples
     if isinstance(record, EndpointSlice):
         out = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", **out,
-               "endpoints": out.get("endpoints"), "ports": out.get("ports")}
+               "addressType": record.address_type, "endpoints": out.get("endpoints"), "ports": out.get("ports")}
     return out

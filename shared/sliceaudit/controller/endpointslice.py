@@ -13,6 +13,7 @@ serves: empty `ports` and `endpoints` read back as null.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -44,13 +45,6 @@ Names = Callable[[str], str]
 PortKey = tuple[tuple[str, str, int, str], ...]
 
 
-def is_ipv6(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).version == 6
-    except ValueError:
-        return False
-
-
 def address_types(service: Service) -> tuple[str, ...]:
     """getAddressTypesForService: spec.ipFamilies; else the clusterIP's family; headless gets both."""
     families = [f for f in ("IPv4", "IPv6") if f in (service.spec.ip_families or ())]
@@ -58,7 +52,8 @@ def address_types(service: Service) -> tuple[str, ...]:
         return tuple(families)
     ip = service.spec.cluster_ip
     if ip and ip != "None":
-        return ("IPv6",) if is_ipv6(ip) else ("IPv4",)
+        parsed = parse_ip(ip)
+        return ("IPv6",) if parsed and parsed[0] == 6 else ("IPv4",)
     return ("IPv4", "IPv6")
 
 
@@ -78,17 +73,34 @@ def _port_key(ports: Iterable[EndpointPort]) -> PortKey:
     return tuple(sorted((p.name or "", p.protocol or "", p.port or 0, p.app_protocol or "") for p in ports))
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_canonical_ipv4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
+
+
+def parse_ip(text: str) -> tuple[int, str] | None:
+    """(version, canonical text) of an IP, as ParseIPSloppy then String(); None if it is none."""
+    if _canonical_ipv4(text):
+        return 4, text  # the common case, without ipaddress's cost (it is most of a large pass)
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        parts = text.split(".")  # ParseIPSloppy also takes IPv4 octets with leading zeros
+        if len(parts) == 4 and all(p.isdigit() and p.isascii() and len(p) <= 3 and int(p) < 256 for p in parts):
+            return 4, ".".join(str(int(p)) for p in parts)
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return 4, str(ip.ipv4_mapped)  # Go's net.IP treats ::ffff:a.b.c.d as IPv4
+    return ip.version, str(ip)
+
+
 def pod_addresses(pod: Pod, address_type: str) -> tuple[str, ...]:
     """getEndpointAddresses: the pod's status.podIPs of that family."""
-    want6 = address_type == "IPv6"
+    want = 6 if address_type == "IPv6" else 4
     out = []
     for entry in pod.status.pod_ips or ():
-        try:
-            ip = ipaddress.ip_address(entry.ip)
-        except ValueError:
-            continue
-        if (ip.version == 6) == want6:
-            out.append(str(ip))
+        parsed = parse_ip(entry.ip)
+        if parsed is not None and parsed[0] == want:
+            out.append(parsed[1])
     return tuple(out)
 
 

@@ -10,7 +10,6 @@ placeholder. Addresses are taken in order where Go pops any element of a set.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 
 from msgspec.structs import replace
@@ -31,7 +30,7 @@ from sliceaudit.api.objects import (
     OwnerReference,
     Service,
 )
-from sliceaudit.controller.endpointslice import Names
+from sliceaudit.controller.endpointslice import Names, parse_ip
 
 CONTROLLER = "endpointslicemirroring-controller.k8s.io"
 MAX_ENDPOINTS_PER_SUBSET = 1000  # kube-controller-manager --mirroring-max-endpoints-per-subset default
@@ -49,17 +48,6 @@ def should_mirror(endpoints: Endpoints, service: Service | None) -> bool:
     return service is not None and service.spec.selector is None
 
 
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """ParseIPSloppy: also IPv4 with leading zeros in an octet."""
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        parts = text.split(".")
-        if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
-            return ipaddress.IPv4Address(".".join(str(int(p)) for p in parts))
-        return None
-
-
 def _ports(ports: Sequence[EndpointsPort]) -> tuple[EndpointPort, ...]:
     """epPortsToEpsPorts: name, port, protocol and appProtocol as they are."""
     return tuple(EndpointPort(name=p.name, protocol=p.protocol, port=p.port, app_protocol=p.app_protocol)
@@ -73,12 +61,13 @@ def _key(address_type: str, ports: Sequence[EndpointPort]) -> Key:
 
 def address_endpoint(address: EndpointAddress, ready: bool) -> tuple[str, Endpoint] | None:
     """addressToEndpoint: (address type, endpoint), or None for an address that is not an IP."""
-    ip = _ip(address.ip)
-    if ip is None:
+    parsed = parse_ip(address.ip)
+    if parsed is None:
         return None
-    endpoint = Endpoint(addresses=(str(ip),), conditions=EndpointConditions(ready=ready), target_ref=address.target_ref,
+    version, ip = parsed
+    endpoint = Endpoint(addresses=(ip,), conditions=EndpointConditions(ready=ready), target_ref=address.target_ref,
                         node_name=address.node_name, hostname=address.hostname or None)
-    return ("IPv6" if ip.version == 6 else "IPv4"), endpoint
+    return ("IPv6" if version == 6 else "IPv4"), endpoint
 
 
 def _new_slice(endpoints: Endpoints, ports: tuple[EndpointPort, ...], address_type: str) -> EndpointSlice:

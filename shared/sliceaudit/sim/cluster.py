@@ -8,10 +8,12 @@ server serves and `truth()` what the audit must conclude about them.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from sliceaudit.api.objects import EndpointSlice, decode
+from sliceaudit.controller import endpointslice as slice_controller
+from sliceaudit.controller.endpointslice import MAX_ENDPOINTS
 from sliceaudit.sim import render
-from sliceaudit.sim.controller import MAX_ENDPOINTS, SliceState, reconcile
 from sliceaudit.sim.ids import Ids
 from sliceaudit.sim.model import Pod, ReplicaSet, Service, Template, Workload
 from sliceaudit.sim.truth import service_truth
@@ -19,6 +21,15 @@ from sliceaudit.sim.truth import service_truth
 REGIONS = ("eu-central-1", "eu-west-1", "us-east-1", "us-west-2")
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+
+
+@dataclass
+class SliceMeta:
+    """What the API server adds to a slice the controller wrote: its uid and when it changed."""
+
+    uid: str
+    created: int
+    updated: int
 
 
 class ClusterSim:
@@ -41,7 +52,9 @@ class ClusterSim:
         ]
         self.workloads: dict[tuple[str, str], Workload] = {}
         self.services: dict[tuple[str, str], Service] = {}
-        self.slices: dict[tuple[str, str], list[SliceState]] = {}
+        # What the EndpointSlice controller model wrote, per Service, and the API server's part.
+        self.slices: dict[tuple[str, str], list[EndpointSlice]] = {}
+        self.slice_meta: dict[tuple[str, str], SliceMeta] = {}
         self._node_turn = self.rng.randrange(len(self.nodes))
 
     # -- pods and workloads -------------------------------------------------------------
@@ -187,15 +200,35 @@ class ClusterSim:
         return s
 
     def reconcile(self) -> None:
-        """The EndpointSlice controller's pass over every Service with a selector."""
-        by_ns = self._pods_by_namespace()
+        """The EndpointSlice controller's pass over every Service, on the objects as the API serves them."""
+        nodes = {n: decode("Node", render.node(n, zone)) for n, zone in self.nodes}
+        pods: dict[str, list] = {}
+        for p in self.pods():
+            pods.setdefault(p.namespace, []).append(decode("Pod", render.pod(p)))
         for key, svc in self.services.items():
-            if svc.selector:
-                self.slices[key] = reconcile(svc, by_ns.get(svc.namespace, []), self.slices.get(key, []),
-                                             self.ids, self.clock, self.max_endpoints)
+            ns = svc.namespace
+            old = self.slices.get(key, [])
+            new = slice_controller.reconcile(decode("Service", render.service(svc)), pods.get(ns, []), nodes, old,
+                                             lambda prefix, ns=ns: self.ids.generated(ns, prefix), self.max_endpoints)
+            self._track(ns, old, new)
+            self.slices[key] = new
         for key in list(self.slices):
             if key not in self.services:
-                del self.slices[key]
+                self._track(key[0], self.slices.pop(key), [])
+
+    def _track(self, namespace: str, old: list[EndpointSlice], new: list[EndpointSlice]) -> None:
+        """Gives new slices a uid and creation time, and changed ones a new update time."""
+        before = {s.metadata.name: s for s in old}
+        for s in new:
+            key = (namespace, s.metadata.name)
+            meta = self.slice_meta.get(key)
+            if meta is None:
+                self.slice_meta[key] = SliceMeta(self.ids.uid(), self.clock, self.clock)
+            elif before.get(s.metadata.name) != s:
+                meta.updated = self.clock
+        for name in before.keys() - {s.metadata.name for s in new}:
+            self.slice_meta.pop((namespace, name), None)
+            self.ids.release(namespace, name)
 
     def render(self) -> dict[Key, dict]:
         """Every object, keyed by (kind, namespace, name), in creation-friendly order."""
@@ -209,7 +242,10 @@ class ClusterSim:
         for svc in self.services.values():
             out[("Service", svc.namespace, svc.name)] = render.service(svc)
             for st in self.slices.get(svc.key, []):
-                out[("EndpointSlice", svc.namespace, st.name)] = render.endpoint_slice(svc, st)
+                meta = self.slice_meta[(svc.namespace, st.metadata.name)]
+                out[("EndpointSlice", svc.namespace, st.metadata.name)] = render.endpoint_slice(st, meta.uid,
+                                                                                                 meta.created,
+                                                                                                 meta.updated)
             for h in svc.hand_slices:
                 out[("EndpointSlice", svc.namespace, h.name)] = render.hand_slice(svc, h)
         return out

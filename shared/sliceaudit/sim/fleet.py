@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sliceaudit.controller.endpointslice import MAX_ENDPOINTS
 from sliceaudit.sim import breakage, catalog
 from sliceaudit.sim.cluster import ClusterSim, Key
-from sliceaudit.sim.controller import MAX_ENDPOINTS
 
 KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Service", "EndpointSlice")
 FIRST_RESOURCE_VERSION = 100_000

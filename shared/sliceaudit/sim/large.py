@@ -1,22 +1,36 @@
 """A large cluster for benchmarks: ~20,000 controller-made slices of ~25 endpoints, made quickly.
 
-Healthy Services get their Service and slices only (made directly, no pods behind them; the
-controller's `--max-endpoints-per-slice` is set to `endpoints`, which is how real clusters end
-up with many small slices). Every `broken_every`-th Service is built by the full model instead:
-a Deployment, its ReplicaSet and Pods, and a canary whose pods lack the named targetPort, so the
-audit finds NULL_PORTS and root cause has owners to follow.
+Healthy Services get their Service and slices only: the controller model makes the slices from
+pods that are never served (the controller's `--max-endpoints-per-slice` is set to `endpoints`,
+which is how real clusters end up with many small slices). Every `broken_every`-th Service is
+built by the full model instead: a Deployment, its ReplicaSet and Pods, and a canary whose pods
+lack the named targetPort, so the audit finds NULL_PORTS and root cause has owners to follow.
 """
 
 from __future__ import annotations
 
 import random
 
+from sliceaudit.api.objects import (
+    Container,
+    ContainerPort,
+    ObjectMeta,
+    Pod,
+    PodCondition,
+    PodIP,
+    PodSpec,
+    PodStatus,
+    decode,
+)
+from sliceaudit.controller.endpointslice import reconcile
 from sliceaudit.sim import breakage, catalog, render
 from sliceaudit.sim.cluster import ClusterSim
-from sliceaudit.sim.controller import Endpoint, SliceState
 from sliceaudit.sim.fleet import SimCluster, stamp
 from sliceaudit.sim.ids import bulk, code, fast_uid
 from sliceaudit.sim.model import Service, ServicePort
+
+_CONTAINERS = (Container(name="app", ports=(ContainerPort(name="http", container_port=8080),)),)
+_READY = (PodCondition(type="Ready", status="True"),)
 
 
 def large_cluster(name: str = "large", slices: int = 20_000, endpoints: int = 25, seed: int = 1,
@@ -32,6 +46,7 @@ def _large(name, slices, endpoints, seed, slices_per_service, broken_every, trut
     rng = random.Random(f"sliceaudit-large:{seed}:{name}")
     model = ClusterSim(name, seed, index=0, max_endpoints=endpoints)
     zones = model.nodes
+    nodes = {n: decode("Node", render.node(n, zone)) for n, zone in zones}
     n_services = max(1, slices // slices_per_service)
     services: list[dict] = []
     slice_objects: list[dict] = []
@@ -57,19 +72,21 @@ def _large(name, slices, endpoints, seed, slices_per_service, broken_every, trut
         services.append(render.service(svc))
         rs = f"{svc_name}-{code(i * 7919 + 13)}{code(i * 104729 + 7)}"
         backends = []
-        for j in range(slices_per_service):
-            eps = []
-            for _ in range(endpoints):
-                address += 1
-                ip = f"10.{address >> 16}.{(address >> 8) & 255}.{address & 255}"
-                node, zone = zones[(address * 7) % len(zones)]
-                pod_uid = fast_uid(rng)
-                eps.append(Endpoint(f"{rs}-{code(address)}", pod_uid, ip, True, False, node, zone))
-                if truth:
-                    backends.append(f"{ip}:8080")
-            st = SliceState(f"{svc_name}-{code(i * 31 + j)}", fast_uid(rng),
-                            "IPv4", (("http", 8080, "TCP", None),), tuple(eps), t, t + 60 * j)
-            slice_objects.append(render.endpoint_slice(svc, st))
+        pods = []
+        for _ in range(slices_per_service * endpoints):
+            address += 1
+            ip = f"10.{address >> 16}.{(address >> 8) & 255}.{address & 255}"
+            pods.append(Pod(metadata=ObjectMeta(name=f"{rs}-{code(address)}", namespace=ns, uid=fast_uid(rng),
+                                                labels={"app": svc_name}),
+                            spec=PodSpec(containers=_CONTAINERS, node_name=zones[(address * 7) % len(zones)][0]),
+                            status=PodStatus(phase="Running", pod_ip=ip, pod_ips=(PodIP(ip=ip),), conditions=_READY)))
+            if truth:
+                backends.append(f"{ip}:8080")
+        serial = iter(range(slices_per_service))
+        made = reconcile(decode("Service", render.service(svc)), pods, nodes, [],
+                         lambda prefix, i=i, serial=serial: f"{prefix}{code(i * 31 + next(serial))}", endpoints)
+        for j, st in enumerate(made):
+            slice_objects.append(render.endpoint_slice(st, fast_uid(rng), t, t + 60 * j))
         if truth:
             backends.sort()
             truths.append({"namespace": ns, "name": svc_name, "status": "ok", "endpoints": len(backends),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sliceaudit.sim.controller import SliceState
+from sliceaudit.api.objects import EndpointSlice, to_api
 from sliceaudit.sim.ids import timestamp
 from sliceaudit.sim.model import Container, HandSlice, Pod, ReplicaSet, Service, Template, Workload
 
-MANAGED_BY = "endpointslice-controller.k8s.io"
 EMPTY = {}
 
 
@@ -364,68 +363,47 @@ def service(s: Service) -> dict:
     return {"kind": "Service", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": {"loadBalancer": {}}}
 
 
-def _slice_labels(s: Service) -> dict[str, str]:
-    labels = {k: v for k, v in s.labels.items()}
-    labels["endpointslice.kubernetes.io/managed-by"] = MANAGED_BY
-    labels["kubernetes.io/service-name"] = s.name
-    if s.headless:
-        labels["service.kubernetes.io/headless"] = ""
-    return dict(sorted(labels.items()))
+def node(name: str, zone: str) -> dict:
+    """A Node as the controller's lister sees it: the fields the EndpointSlice controller reads."""
+    return {"kind": "Node", "apiVersion": "v1",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name,
+                                                  "topology.kubernetes.io/zone": zone}}}
 
 
-def endpoint_slice(s: Service, st: SliceState) -> dict:
-    """A slice as the EndpointSlice controller writes it (after the API server's protobuf round trip)."""
-    labels = _slice_labels(s)
-    meta = {
-        "name": st.name,
-        "generateName": s.name + "-",
-        "namespace": s.namespace,
-        "uid": st.uid,
+def endpoint_slice(st: EndpointSlice, uid: str, created: int, updated: int) -> dict:
+    """A slice the controller model wrote, with what the API server adds (uid, times, managedFields)."""
+    written = to_api(st)
+    meta = written["metadata"]
+    labels = dict(sorted((meta.get("labels") or {}).items()))
+    owner_uid = (meta.get("ownerReferences") or [{}])[0].get("uid", "")
+    out_meta = {
+        "name": meta["name"],
+        "generateName": meta.get("generateName", ""),
+        "namespace": meta["namespace"],
+        "uid": uid,
         "resourceVersion": "0",
-        "generation": 1 + (st.updated - st.created) // 5 if st.updated > st.created else 1,
-        "creationTimestamp": timestamp(st.created),
+        "generation": 1 + (updated - created) // 5 if updated > created else 1,
+        "creationTimestamp": timestamp(created),
         "labels": labels,
-        "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": timestamp(st.updated)},
-        "ownerReferences": [_owner("v1", "Service", s.name, s.uid)],
+        "annotations": {**(meta.get("annotations") or {}),
+                        "endpoints.kubernetes.io/last-change-trigger-time": timestamp(updated)},
+        "ownerReferences": meta.get("ownerReferences", []),
         "managedFields": [
-            _managed("kube-controller-manager", "discovery.k8s.io/v1", st.updated, {
+            _managed("kube-controller-manager", "discovery.k8s.io/v1", updated, {
                 "f:addressType": EMPTY,
                 "f:endpoints": EMPTY,
                 "f:metadata": {
                     "f:annotations": {".": EMPTY, "f:endpoints.kubernetes.io/last-change-trigger-time": EMPTY},
                     "f:generateName": EMPTY,
                     "f:labels": _fields_labels(labels),
-                    "f:ownerReferences": {".": EMPTY, _owner_key(s.uid): EMPTY},
+                    "f:ownerReferences": {".": EMPTY, _owner_key(owner_uid): EMPTY},
                 },
                 "f:ports": EMPTY,
             })
         ],
     }
-    endpoints = []
-    for e in st.endpoints:
-        ep: dict = {
-            "addresses": [e.address],
-            "conditions": {"ready": e.ready, "serving": e.serving, "terminating": e.terminating},
-        }
-        if e.hostname:
-            ep["hostname"] = e.hostname
-        ep["targetRef"] = {"kind": "Pod", "namespace": s.namespace, "name": e.pod, "uid": e.pod_uid}
-        ep["nodeName"] = e.node
-        ep["zone"] = e.zone
-        endpoints.append(ep)
-    ports = [
-        {"name": name, "protocol": proto, "port": number, **({"appProtocol": app} if app else {})}
-        for name, number, proto, app in st.ports
-    ]
-    return {
-        "kind": "EndpointSlice",
-        "apiVersion": "discovery.k8s.io/v1",
-        "metadata": meta,
-        "addressType": st.address_type,
-        # Empty lists do not survive the API server's protobuf storage: they come back as null.
-        "endpoints": endpoints or None,
-        "ports": ports or None,
-    }
+    return {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": out_meta,
+            "addressType": written["addressType"], "endpoints": written["endpoints"], "ports": written["ports"]}
 
 
 def hand_slice(s: Service, h: HandSlice) -> dict:

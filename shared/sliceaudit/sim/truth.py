@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sliceaudit.sim.controller import SliceState
+from sliceaudit.api.objects import EndpointSlice
 from sliceaudit.sim.model import Pod, Service, ServicePort, Template, selects
 
 BACKEND, UNSET, ZERO, NULL, MISSING = range(5)
@@ -60,13 +60,14 @@ def _backend(address: str, number: int) -> str:
     return f"[{address}]:{number}" if ":" in address else f"{address}:{number}"
 
 
-def service_truth(service: Service, pods: Iterable[Pod], slices: list[SliceState]) -> dict:
+def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSlice]) -> dict:
     """The ServiceReport (as a dict) the audit of `service` must produce."""
     # address -> (slice name, pod or None, verdicts per Service port index)
     rows: list[tuple[str, str, Pod | None, list[tuple[int, int]]]] = []
     selected: list[Pod] = []
     if service.selector:
-        where = {(s.address_type, e.pod): s.name for s in slices for e in s.endpoints}
+        where = {(s.address_type, e.target_ref.name): s.metadata.name for s in slices for e in s.endpoints or ()
+                 if e.target_ref}
         selected = [p for p in pods if p.namespace == service.namespace and selects(service.selector, p.labels)]
         for pod in selected:
             if not pod.ready or pod.terminating:
