@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from typing import NamedTuple
 
 import msgspec
 
@@ -194,6 +195,22 @@ def _rss_mb() -> float:
     return 0.0
 
 
+class AsDecoded(NamedTuple):
+    """A decoded slice held as it came, with the keys the state files it under."""
+
+    namespace: str
+    name: str
+    service_name: str | None
+    record: object
+
+
+def hold_records(state_module) -> None:
+    """The baseline: the same state, holding each decoded record instead of its compact copy."""
+    state_module.compact_slice = lambda s: AsDecoded(s.metadata.namespace, s.metadata.name, s.service_name, s)
+    state_module.expand_slice = lambda held: held.record
+    state_module.compact_service = lambda s: s
+
+
 def hold(mode: str, directory: str) -> None:
     """Run in a fresh process: list HELD_SLICES slices, relist them once, print the resident memory.
 
@@ -208,7 +225,7 @@ def hold(mode: str, directory: str) -> None:
     from sliceaudit.core.decode import decode_list
 
     if mode == "records":
-        state_module.compact_slice = state_module.compact_service = lambda record: record
+        hold_records(state_module)
     state = state_module.ClusterState("bench", max_series=0)
     for _ in range(2):  # the first list, then a relist after a 410 (same objects)
         for kind in ("Service", "EndpointSlice"):

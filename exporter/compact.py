@@ -1,20 +1,29 @@
-"""Compact copies of records for long-lived state: only what the per-Service audit reads.
+"""Held copies of Services and EndpointSlices: only what the per-Service audit reads, packed.
 
-A watch holds every EndpointSlice of a fleet for weeks, so each slice keeps its name, uid,
-resourceVersion, the two labels the audit reads, its ports and, per endpoint, the first address
-and conditions (no targetRef, node or zone). Equal conditions, port lists and label pairs are
-shared between slices. bench/exporter.py measures what this saves.
+A watch holds every slice of a fleet for weeks. Per slice: its namespace, name, Service, producer
+(managed-by), addressType, one shared port tuple, and per endpoint one byte of conditions and the
+first address, packed into 4 or 16 bytes. `expand_slice` turns it back into the record
+`audit_service` reads, for the few Services an event touches, so the exporter audits exactly what
+the CLI audits.
+
+Nothing held is shared with the decoded record: one surviving string of a record keeps its
+allocator arena (1 MiB) resident, which kept the exporter at its relist peak. bench/exporter.py
+measures what each step saves.
 """
 
 from __future__ import annotations
 
-import sys
+import socket
 from collections.abc import Callable
+from itertools import product
+
+import msgspec
 
 from sliceaudit.core.records import (
     MANAGED_BY_LABEL,
     SERVICE_NAME_LABEL,
     Endpoint,
+    EndpointConditions,
     EndpointSlice,
     ObjectMeta,
     Service,
@@ -23,10 +32,18 @@ from sliceaudit.core.records import (
 _LIMIT = 50_000  # an interning table is dropped (not trimmed) past this size: churn never grows it unbounded
 
 
-class _Interner:
-    """One shared instance per distinct (hashable) key: the key itself, or what `make(key)` built once."""
+def _fresh(text: str) -> str:
+    """A copy of `text` that owns its memory (a 2-item join always allocates)."""
+    return "".join((text, ""))
 
-    def __init__(self, make: Callable = lambda key: key) -> None:
+
+class _Interner:
+    """One shared copy per distinct value, made by `make(value)` (equal to it) the first time.
+
+    The copy is the table's key too: keeping the record's own object as a key would pin its arena.
+    """
+
+    def __init__(self, make: Callable) -> None:
         self._make = make
         self._table: dict = {}
 
@@ -37,36 +54,112 @@ class _Interner:
         if found is None:
             if len(self._table) >= _LIMIT:
                 self._table = {}
-            found = self._table.setdefault(key, self._make(key))
+            found = self._make(key)
+            self._table[found] = found
         return found
 
 
-_conditions = _Interner()
-_ports = _Interner()
-_label_dicts = _Interner(dict)  # label pairs -> one shared (never mutated) dict
+def _fresh_record(record):
+    """A deep copy owning all its memory (a JSON round trip keeps every field, known or added later)."""
+    return msgspec.json.decode(msgspec.json.encode(record), type=type(record))
 
 
-def _meta(meta: ObjectMeta, labels: dict[str, str] | None) -> ObjectMeta:
-    return ObjectMeta(name=meta.name, namespace=sys.intern(meta.namespace), uid=meta.uid,
-                      resource_version=meta.resource_version, labels=labels)
+_strings = _Interner(_fresh)          # namespaces, producers, address types
+_ports = _Interner(lambda ports: tuple(_fresh_record(p) for p in ports))  # shared port tuples
 
 
-def slice_labels(s: EndpointSlice) -> dict[str, str] | None:
-    """The two labels the audit reads, as one shared (never mutated) dict per distinct pair."""
-    pairs = tuple((k, v) for k in (SERVICE_NAME_LABEL, MANAGED_BY_LABEL) if (v := s.metadata.label(k)))
-    return _label_dicts(pairs) if pairs else None
+# --- conditions: one byte per endpoint ----------------------------------------------------------
+
+# Each condition the record declares (ready, serving, terminating, ...) is absent, false or true:
+# absent has a meaning of its own (ready and serving default to true), so it is kept as such.
+_FIELDS = EndpointConditions.__struct_fields__
+_NO_CONDITIONS = 255  # `conditions` itself absent
+_STATES = (None, False, True)
+_CONDITIONS = tuple(EndpointConditions(**dict(zip(_FIELDS, states)))
+                    for states in product(_STATES, repeat=len(_FIELDS)))
+_CODE = {c: code for code, c in enumerate(_CONDITIONS)}
+assert len(_CONDITIONS) < _NO_CONDITIONS
 
 
-def compact_slice(s: EndpointSlice) -> EndpointSlice:
+def _condition_code(c: EndpointConditions | None) -> int:
+    return _NO_CONDITIONS if c is None else _CODE[c]
+
+
+def _conditions(code: int) -> EndpointConditions | None:
+    return None if code == _NO_CONDITIONS else _CONDITIONS[code]
+
+
+# --- first addresses: packed when they round-trip exactly ---------------------------------------
+
+_FAMILY = {"IPv4": (socket.AF_INET, 4), "IPv6": (socket.AF_INET6, 16)}
+
+
+def _pack(address_type: str, first: list[str | None]) -> bytes | tuple[str | None, ...]:
+    """The first addresses as 4 or 16 bytes each; as strings when any would not come back the same.
+
+    Unpacking must give back the very string (the audit counts and prints strings): "010.0.0.1" or
+    "2001:DB8::1" stay strings, and so do FQDN slices' names and endpoints without addresses.
+    """
+    family = _FAMILY.get(address_type)
+    if family is not None:
+        try:
+            packed = [socket.inet_pton(family[0], a) for a in first]  # type: ignore[arg-type]
+            if all(socket.inet_ntop(family[0], p) == a for p, a in zip(packed, first)):
+                return b"".join(packed)
+        except (OSError, TypeError, ValueError):
+            pass
+    return tuple(None if a is None else _fresh(a) for a in first)
+
+
+def _unpack(address_type: str, addresses: bytes | tuple[str | None, ...]) -> list[str | None]:
+    if isinstance(addresses, tuple):
+        return list(addresses)
+    af, width = _FAMILY[address_type]
+    return [socket.inet_ntop(af, addresses[i:i + width]) for i in range(0, len(addresses), width)]
+
+
+# --- slices ---------------------------------------------------------------------------------------
+
+
+class HeldSlice(msgspec.Struct, frozen=True, gc=False):
+    """What the audit reads of one EndpointSlice; equal when the audit would see no difference."""
+
+    namespace: str
+    name: str
+    service_name: str | None      # its kubernetes.io/service-name label
+    managed_by: str | None
+    address_type: str
+    ports: tuple | None            # shared between slices with the same ports
+    conditions: bytes | None       # one code per endpoint; None for `endpoints: null`
+    addresses: bytes | tuple[str | None, ...]  # the endpoints' first addresses, in order
+
+
+def compact_slice(s: EndpointSlice) -> HeldSlice:
+    endpoints = s.endpoints
+    conditions = None if endpoints is None else bytes(_condition_code(e.conditions) for e in endpoints)
+    return HeldSlice(
+        namespace=_strings(s.metadata.namespace), name=_fresh(s.metadata.name),
+        service_name=_strings(s.service_name), managed_by=_strings(s.managed_by),
+        address_type=_strings(s.address_type), ports=_ports(s.ports), conditions=conditions,
+        addresses=_pack(s.address_type, [e.address for e in endpoints or ()]))
+
+
+def expand_slice(held: HeldSlice) -> EndpointSlice:
+    """The record `audit_service` reads (no uid, resourceVersion, targetRefs, nodes or zones)."""
+    labels = {k: v for k, v in ((SERVICE_NAME_LABEL, held.service_name), (MANAGED_BY_LABEL, held.managed_by)) if v}
     endpoints = None
-    if s.endpoints is not None:
-        endpoints = tuple(
-            Endpoint(addresses=e.addresses if len(e.addresses) <= 1 else e.addresses[:1],
-                     conditions=_conditions(e.conditions))
-            for e in s.endpoints)
-    return EndpointSlice(metadata=_meta(s.metadata, slice_labels(s)), address_type=sys.intern(s.address_type),
-                         endpoints=endpoints, ports=_ports(s.ports))
+    if held.conditions is not None:
+        endpoints = tuple(Endpoint(addresses=() if a is None else (a,), conditions=_conditions(code))
+                          for code, a in zip(held.conditions, _unpack(held.address_type, held.addresses)))
+    return EndpointSlice(metadata=ObjectMeta(name=held.name, namespace=held.namespace, labels=labels or None),
+                         address_type=held.address_type, endpoints=endpoints, ports=held.ports)
+
+
+# --- services -----------------------------------------------------------------------------------
 
 
 def compact_service(s: Service) -> Service:
-    return Service(metadata=_meta(s.metadata, None), spec=s.spec)
+    """Its name and spec (ports shared between Services); the audit reads nothing else."""
+    spec = _fresh_record(s.spec)
+    return Service(metadata=ObjectMeta(name=_fresh(s.metadata.name), namespace=_strings(s.metadata.namespace)),
+                   spec=msgspec.structs.replace(spec, ports=_ports(spec.ports)))

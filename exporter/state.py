@@ -1,9 +1,11 @@
 """One cluster's held state: compact Services and EndpointSlices, and each Service's rendered series.
 
 Watcher threads feed it (one per resource); scrapes read it. An event recomputes only the
-Services it touches, with the same `audit_service` the CLI and the Lambda use. A relist swaps the
-held objects in one step and recomputes what differs, so a scrape sees the old numbers or the
-new ones, never an empty cluster.
+Services it touches, with the same `audit_service` the CLI and the Lambda use (held slices are
+expanded back into records for it). A relist swaps the held objects in one step and recomputes
+the Services whose held objects differ, so a scrape sees the old numbers or the new ones, never
+an empty cluster. Slices are held by namespace and name (unique at any moment); an object that
+comes back the same as held (a new resourceVersion, an annotation) changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from exporter.compact import compact_service, compact_slice
+from exporter.compact import compact_service, compact_slice, expand_slice
 from exporter.metrics.cluster import ClusterStats
 from exporter.metrics.families import SERVICE_FAMILIES
 from exporter.metrics.service import ServiceValues, service_lines
@@ -33,22 +35,20 @@ SERIES_PER_SERVICE = len(SERVICE_FAMILIES)
 _BATCH = 500  # Services recomputed per lock hold during a relist: scrapes interleave
 
 
-def _slice_id(s: EndpointSlice) -> str:
-    return s.metadata.uid or f"{s.metadata.namespace}/{s.metadata.name}"
+_EMPTY: dict = {}
 
 
 def _service_key(s: Service) -> ServiceKey:
     return (s.metadata.namespace, s.metadata.name)
 
 
-def _slice_key(s: EndpointSlice) -> ServiceKey | None:
-    name = s.service_name
-    return (s.metadata.namespace, name) if name else None
+def _group_key(held) -> ServiceKey | None:
+    """The Service a held slice belongs to, by its service-name label.
 
-
-def _same(old, new) -> bool:
-    rv_old, rv_new = old.metadata.resource_version, new.metadata.resource_version
-    return rv_old == rv_new if rv_old and rv_new else old == new
+    Keys are made from held objects only, never from a record's strings: those would pin its memory.
+    """
+    name = held.service_name
+    return (held.namespace, name) if name else None
 
 
 class ClusterState:
@@ -58,8 +58,9 @@ class ClusterState:
         self._max_services = max_series // SERIES_PER_SERVICE if max_series else 0
         self._lock = threading.Lock()
         self._services: dict[ServiceKey, Service] = {}
-        self._slices: dict[str, tuple[ServiceKey | None, EndpointSlice]] = {}
-        self._by_service: dict[ServiceKey, dict[str, EndpointSlice]] = {}
+        self._slices: dict[str, dict[str, object]] = {}        # namespace -> slice name -> held slice
+        self._by_service: dict[ServiceKey, dict[str, object]] = {}  # the same, per Service
+        self._slice_count = 0
         # Per Service a mutable slot [values, lines]: updated in place, so the sorted list of slots
         # stays valid until a Service comes or goes, and a scrape walks it without a lookup.
         self._series: dict[ServiceKey, list] = {}
@@ -98,18 +99,24 @@ class ClusterState:
     def apply_event(self, kind: str, event: WatchEvent) -> None:
         """One ADDED, MODIFIED or DELETED object (watch_kind keeps bookmarks and errors to itself)."""
         obj, deleted = event.object, event.type == "DELETED"
+        if kind not in RESOURCES:
+            raise ValueError(f"the exporter does not watch {kind}")
+        compact = compact_service if kind == "Service" else compact_slice
+        held = None if deleted else compact(obj)
         with self._lock:
+            touched: tuple[ServiceKey, ...] = ()
             if kind == "Service":
                 key = _service_key(obj)
-                if deleted:
-                    self._services.pop(key, None)
-                else:
-                    self._services[key] = compact_service(obj)
-                touched: tuple[ServiceKey, ...] = (key,)
-            elif kind == "EndpointSlice":
-                touched = self._put_slice(_slice_id(obj), None if deleted else compact_slice(obj))
+                if held is None:
+                    if self._services.pop(key, None) is not None:
+                        touched = (key,)
+                elif self._services.get(key) != held:
+                    self._services[_service_key(held)] = held
+                    touched = (key,)
             else:
-                raise ValueError(f"the exporter does not watch {kind}")
+                ns, name = obj.metadata.namespace, obj.metadata.name
+                if held is None or self._slices.get(ns, _EMPTY).get(name) != held:
+                    touched = self._put_slice(ns, name, held)
             # Counted once applied: an object that cannot be held counts as rejected, not as applied.
             self._last_sync = self._clock()
             self._healthy[kind] = True
@@ -170,7 +177,7 @@ class ClusterState:
                 cluster=self.name,
                 up=self.synced and all(self._healthy.values()),
                 last_sync=self._last_sync,
-                objects={"services": len(self._services), "endpointslices": len(self._slices)},
+                objects={"services": len(self._services), "endpointslices": self._slice_count},
                 restarts=dict(self._restarts),
                 events=dict(self._events),
                 rejected=dict(self._rejected),
@@ -192,9 +199,11 @@ class ClusterState:
         old = self._services  # only this kind's watcher thread replaces it
         new: dict[ServiceKey, Service] = {}
         for s in records:
-            key = _service_key(s)
-            held = old.get(key)
-            new[key] = held if held is not None and _same(held, s) else compact_service(s)
+            held = compact_service(s)
+            before = old.get(_service_key(s))
+            if before == held:
+                held = before  # unchanged: keep the held one, audit nothing
+            new[_service_key(held)] = held
         touched = {k for k in old.keys() | new.keys() if old.get(k) is not new.get(k)}
         with self._lock:
             self._services = new
@@ -202,47 +211,66 @@ class ClusterState:
 
     def _swap_slices(self, records: Iterable[EndpointSlice]) -> set[ServiceKey]:
         old = self._slices  # only this kind's watcher thread replaces it
-        new: dict[str, tuple[ServiceKey | None, EndpointSlice]] = {}
-        touched: set[ServiceKey] = set()
+        new: dict[str, dict[str, object]] = {}
+        touched: set[ServiceKey | None] = set()
         for s in records:
-            uid = _slice_id(s)
-            held = old.get(uid)
-            if held is not None and _same(held[1], s):
-                new[uid] = held
-                continue
-            key = _slice_key(s)
-            new[uid] = (key, compact_slice(s))
-            touched.add(key)
-            if held is not None:
-                touched.add(held[0])
-        for uid in old.keys() - new.keys():
-            touched.add(old[uid][0])
+            held = compact_slice(s)
+            before = old.get(held.namespace, _EMPTY).get(held.name)
+            if before is not None and before == held:
+                held = before  # unchanged: keep the held one, audit nothing
+            else:
+                touched.add(_group_key(held))
+                if before is not None:
+                    touched.add(_group_key(before))
+            group = new.get(held.namespace)
+            if group is None:
+                group = new[held.namespace] = {}
+            group[held.name] = held
+        for ns, group in old.items():  # slices the list no longer has
+            kept = new.get(ns, _EMPTY)
+            touched.update(_group_key(held) for name, held in group.items() if name not in kept)
         touched.discard(None)
-        by_service: dict[ServiceKey, dict[str, EndpointSlice]] = {}
-        for uid, (key, s) in new.items():
-            if key is not None:
-                by_service.setdefault(key, {})[uid] = s
+        count = sum(map(len, new.values()))
+        by_service: dict[ServiceKey, dict[str, object]] = {}
+        for group in new.values():
+            for name, held in group.items():
+                key = _group_key(held)
+                if key is not None:
+                    members = by_service.get(key)
+                    if members is None:
+                        members = by_service[key] = {}
+                    members[name] = held
         with self._lock:
-            self._slices, self._by_service = new, by_service
-        return touched
+            self._slices, self._by_service, self._slice_count = new, by_service, count
+        return touched  # type: ignore[return-value]
 
-    def _put_slice(self, uid: str, s: EndpointSlice | None) -> tuple[ServiceKey, ...]:
+    def _put_slice(self, ns: str, name: str, held) -> tuple[ServiceKey, ...]:
+        """Holds `held` as slice ns/name (None: deletes it); returns the Services it touched."""
         touched = []
-        held = self._slices.pop(uid, None)
-        if held is not None and held[0] is not None:
-            group = self._by_service.get(held[0])
-            if group is not None:
-                group.pop(uid, None)
-                if not group:
-                    del self._by_service[held[0]]
-            touched.append(held[0])
-        if s is not None:
-            key = _slice_key(s)
-            self._slices[uid] = (key, s)
+        group = self._slices.get(ns)
+        before = group.pop(name, None) if group is not None else None
+        if before is not None:
+            self._slice_count -= 1
+            key = _group_key(before)
             if key is not None:
-                self._by_service.setdefault(key, {})[uid] = s
+                members = self._by_service.get(key)
+                if members is not None:
+                    members.pop(name, None)
+                    if not members:
+                        del self._by_service[key]
+                touched.append(key)
+        if held is not None:
+            if group is None:
+                group = self._slices[held.namespace] = {}
+            group[held.name] = held
+            self._slice_count += 1
+            key = _group_key(held)
+            if key is not None:
+                self._by_service.setdefault(key, {})[held.name] = held
                 if key not in touched:
                     touched.append(key)
+        elif group is not None and not group:
+            del self._slices[ns]
         return tuple(touched)
 
     def _recompute_batched(self, keys: set[ServiceKey]) -> None:
@@ -262,7 +290,7 @@ class ClusterState:
                 self._order = self._blocks = None
             return
         try:
-            report = audit_service(service, self._by_service.get(key, {}).values())
+            report = audit_service(service, map(expand_slice, self._by_service.get(key, _EMPTY).values()))
         except Exception:  # a core bug on one odd Service must not stop the others
             log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
             return
