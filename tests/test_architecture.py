@@ -27,3 +27,23 @@ def test_core_imports_only_stdlib_and_its_decoder():
                 if top not in allowed or (top == "sliceaudit" and not name.startswith("sliceaudit.core")):
                     offenders.append(f"{path.name}: {name}")
     assert not offenders
+
+
+def test_consumer_models_import_only_the_records_layer():
+    """Consumers see records (and kube-proxy's reference resolution), never the audit built on them."""
+    import ast
+
+    allowed_own = ("sliceaudit.consumers", "sliceaudit.core.records", "sliceaudit.core.resolve")
+    allowed = set(sys.stdlib_module_names) | {"msgspec"}
+    offenders = []
+    for path in (ROOT / "shared" / "sliceaudit" / "consumers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+            for name in names:
+                if name.split(".")[0] == "sliceaudit":
+                    if not name.startswith(allowed_own):
+                        offenders.append(f"{path.name}: {name}")
+                elif name.split(".")[0] not in allowed:
+                    offenders.append(f"{path.name}: {name}")
+    assert not offenders

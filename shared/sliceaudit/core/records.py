@@ -69,6 +69,7 @@ class EndpointPort(_Record):
 
 class EndpointConditions(_Record):
     ready: bool | None = None
+    serving: bool | None = None
     terminating: bool | None = None
 
 
@@ -164,6 +165,7 @@ class ContainerPort(_Record):
 
 class Container(_Record):
     name: str = ""
+    image: str = ""   # read by consumer detection (which proxy, which version)
     ports: tuple[ContainerPort, ...] | None = None
     restart_policy: str | None = None
 
@@ -193,16 +195,29 @@ class ReplicaSet(_Record):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
 
 
+class PodTemplateSpec(_Record):
+    spec: PodSpec = field(default_factory=PodSpec)
+
+
+class WorkloadSpec(_Record):
+    """Only the pod template: consumer detection reads its container images."""
+
+    template: PodTemplateSpec = field(default_factory=PodTemplateSpec)
+
+
 class Deployment(_Record):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
 
 
 class StatefulSet(_Record):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
 
 
 class DaemonSet(_Record):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
 
 
 # --- list envelopes --------------------------------------------------------------------------
