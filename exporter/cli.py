@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
 import click
 
 from exporter.app import Exporter
-from exporter.config import DEFAULT_LISTEN, DEFAULT_MAX_SERIES, ExporterConfig, parse_listen
+from exporter.config import (
+    DEFAULT_LISTEN,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_SERIES,
+    DEFAULT_RELOAD_INTERVAL,
+    ExporterConfig,
+    parse_listen,
+)
+from exporter.fleet import ClusterSource
 from sliceaudit.cli.errors import UsageFailure
-from sliceaudit.kube.clusters import ClusterAccess, eks_cluster, in_cluster, kubeconfig_clusters
 from sliceaudit.kube.errors import ClusterError
 
 log = logging.getLogger("exporter")
@@ -49,27 +57,42 @@ def _env(name: str) -> str:
               envvar=_env("MAX_SERIES_PER_CLUSTER"), show_envvar=True,
               help="Per-Service series per cluster (4 per Service; 0: no cap). Beyond it healthy "
               "Services are left out first and sliceaudit_series_cut_total counts them.")
+@click.option("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS, envvar=_env("MAX_CONNECTIONS"),
+              show_envvar=True, help="Open HTTP connections (one thread each). At the cap the one idle longest "
+              "is closed for a new one.")
+@click.option("--reload-interval", type=float, default=DEFAULT_RELOAD_INTERVAL, envvar=_env("RELOAD_INTERVAL"),
+              show_envvar=True, metavar="SECONDS", help="How often the kubeconfig is looked at; clusters added, "
+              "removed or changed there are followed without a restart (0: read once).")
 @click.option("--log-level", default="info", envvar=_env("LOG_LEVEL"), show_envvar=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity (stderr).")
 def command(**options) -> None:
     """Serve per-Service EndpointSlice gauges for Prometheus, from live watches of one or many clusters."""
     config = _config(options)
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    clusters = select_clusters(config)
+    source = ClusterSource(config)
+    try:
+        clusters = source.select()
+    except ClusterError as err:
+        raise UsageFailure(str(err)) from None
     if not clusters:
         log.warning("shard %d of %d owns none of the clusters; serving only the exporter's own metrics",
                     config.shard, config.total_shards)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # before starting: a stop during start-up is still clean
         signal.signal(sig, lambda *_: stop.set())
-    exporter = Exporter(config, clusters)
+    exporter = Exporter(config, clusters, source=source)
     try:
         exporter.start()
     except OSError as err:
         raise UsageFailure(f"cannot listen on {config.listen}: {err.strerror or err}") from None
     stop.wait()
     log.info("stopping")
-    exporter.stop()
+    if not exporter.stop():
+        # A request stalled on a cluster would hold the interpreter's exit until its read timeout
+        # (the list's prefetch thread is joined at exit); Kubernetes kills at 30 s, so leave now.
+        log.warning("a request to a cluster is still stalled; leaving without waiting for it")
+        logging.shutdown()
+        os._exit(0)
 
 
 def _config(options: dict) -> ExporterConfig:
@@ -80,27 +103,8 @@ def _config(options: dict) -> ExporterConfig:
             all_contexts=options["all_contexts"], in_cluster=options["in_cluster"],
             cluster_name=options["cluster_name"], eks=tuple(options["eks"]), eks_role_arn=options["eks_role_arn"],
             listen=listen, shard=options["shard"], total_shards=options["total_shards"],
-            max_series_per_cluster=options["max_series_per_cluster"], log_level=options["log_level"])
+            max_series_per_cluster=options["max_series_per_cluster"], max_connections=options["max_connections"],
+            reload_interval=options["reload_interval"],
+            log_level=options["log_level"])
     except ValueError as err:
         raise UsageFailure(str(err)) from None
-
-
-def select_clusters(config: ExporterConfig) -> list[ClusterAccess]:
-    """Every cluster the flags name, then only those this shard owns."""
-    found: list[ClusterAccess] = []
-    try:
-        if config.uses_kubeconfig:
-            found += kubeconfig_clusters(config.kubeconfig, config.contexts, config.all_contexts)
-        if config.in_cluster:
-            found.append(in_cluster(config.cluster_name))
-    except ClusterError as err:
-        raise UsageFailure(str(err)) from None
-    for spec in config.eks:
-        region, _, name = spec.partition("/")
-        found.append(eks_cluster(name, region, config.eks_role_arn))
-    seen: set[str] = set()
-    for access in found:
-        if access.name in seen:
-            raise UsageFailure(f"cluster {access.name!r} is named twice; the cluster label must be unique")
-        seen.add(access.name)
-    return [a for a in found if config.owns(a.name)]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 DEFAULT_LISTEN = "127.0.0.1:9808"
 DEFAULT_MAX_SERIES = 200_000  # 50,000 Services per cluster at 4 series each
+DEFAULT_MAX_CONNECTIONS = 64  # scrapers (an HA pair), probes and people; each open connection holds a thread
+DEFAULT_RELOAD_INTERVAL = 10.0  # seconds between looks at the kubeconfig: a mounted Secret updates within a minute
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class ExporterConfig:
     shard: int = 0
     total_shards: int = 1
     max_series_per_cluster: int = DEFAULT_MAX_SERIES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    reload_interval: float = DEFAULT_RELOAD_INTERVAL   # 0: the kubeconfig is read once
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -41,6 +45,10 @@ class ExporterConfig:
                              f"{self.total_shards})")
         if self.max_series_per_cluster < 0 or 0 < self.max_series_per_cluster < 4:
             raise ValueError("--max-series-per-cluster must be 0 (no cap) or at least 4 (one Service)")
+        if self.max_connections < 1:
+            raise ValueError("--max-connections must be 1 or more")
+        if not self.reload_interval >= 0:
+            raise ValueError("--reload-interval must be 0 (never) or a number of seconds")
         if self.in_cluster and (self.contexts or self.all_contexts):
             raise ValueError("--in-cluster cannot be combined with --context or --all-contexts")
         if self.contexts and self.all_contexts:

@@ -1,27 +1,44 @@
-"""HTTP endpoints: /metrics (Prometheus text format), /healthz (alive), /readyz (every cluster tried)."""
+"""HTTP endpoints: /metrics (Prometheus text format), /healthz (alive), /readyz (every cluster tried).
+
+One thread per open connection, at most `max_connections` of them: a client that opens many
+connections and sends nothing must not make threads without end. At the cap, the connection that
+has waited longest for a request (idle keep-alive, or a request line or headers that never finish)
+is closed for the newcomer; a connection busy answering a request is never closed. Prometheus
+sends its request as soon as it connects, so its scrapes keep working through such a flood.
+"""
 
 from __future__ import annotations
 
 import gzip
 import logging
+import socket
 import threading
-from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from exporter.collector import render
+from exporter.config import DEFAULT_MAX_CONNECTIONS
 from exporter.metrics.text import CONTENT_TYPE
 from exporter.state import ClusterState
 
 log = logging.getLogger(__name__)
 
-GZIP_MIN = 4096  # smaller bodies are not worth the CPU
+GZIP_MIN = 4096         # smaller bodies are not worth the CPU
+IDLE_TIMEOUT = 300.0    # seconds a connection may wait for a request (scrapes come far more often)
+WRITE_TIMEOUT = 30.0    # seconds a client may take to accept each part of a response
+SLOT_WAIT = 5.0         # seconds a new connection waits for a slot when every connection is busy answering
 
 
-class MetricsServer(ThreadingHTTPServer):
-    daemon_threads = True
+class MetricsServer(HTTPServer):
+    request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], clusters: Sequence[ClusterState]):
-        self.clusters = tuple(clusters)
+    def __init__(self, address: tuple[str, int], clusters: Callable[[], Sequence[ClusterState]], *,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS):
+        self.clusters = clusters
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._lock = threading.Lock()
+        self._waiting: dict[socket.socket, float | None] = {}  # open connection -> waiting since, None: busy
         super().__init__(address, _Handler)
 
     @property
@@ -31,7 +48,7 @@ class MetricsServer(ThreadingHTTPServer):
 
     def ready(self) -> tuple[bool, list[str]]:
         """Ready once every cluster has listed everything, or failed trying (its cluster_up says 0)."""
-        waiting = [c.name for c in self.clusters if not c.attempted]
+        waiting = [c.name for c in self.clusters() if not c.attempted]
         return not waiting, waiting
 
     def start(self) -> threading.Thread:
@@ -40,14 +57,84 @@ class MetricsServer(ThreadingHTTPServer):
         t.start()
         return t
 
+    # --- connections -----------------------------------------------------------------------
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._close_longest_waiting()
+            if not self._slots.acquire(timeout=SLOT_WAIT):  # every connection is busy answering
+                self.shutdown_request(request)
+                return
+        with self._lock:
+            self._waiting[request] = time.monotonic()
+        try:
+            threading.Thread(target=self._serve, args=(request, client_address), name="metrics-connection",
+                             daemon=True).start()
+        except RuntimeError:  # the system refuses another thread: this connection is not served
+            self._forget(request)
+            self.shutdown_request(request)
+
+    def _serve(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 (a client that goes away mid-response is normal)
+            self.handle_error(request, client_address)
+        finally:
+            self._forget(request)
+            self.shutdown_request(request)
+
+    def _forget(self, request) -> None:
+        with self._lock:
+            self._waiting.pop(request, None)
+        self._slots.release()
+
+    def _close_longest_waiting(self) -> None:
+        with self._lock:
+            idle = [(since, conn) for conn, since in self._waiting.items() if since is not None]
+            if not idle:
+                return
+            _, conn = min(idle, key=lambda item: item[0])
+            self._waiting[conn] = None  # closed once: the next newcomer picks another
+        try:
+            conn.shutdown(socket.SHUT_RDWR)  # its thread reads the end of the stream and finishes
+        except OSError:
+            pass
+
+    def mark(self, conn, busy: bool) -> None:
+        """A connection starts answering a request (not to be closed), or waits for the next one."""
+        with self._lock:
+            if conn in self._waiting:
+                self._waiting[conn] = None if busy else time.monotonic()
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("http: connection from %s ended with an error", client_address[0], exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            conns = list(self._waiting)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
     protocol_version = "HTTP/1.1"
-    timeout = 300  # seconds an idle keep-alive connection may hold its thread (scrapes come far more often)
+    timeout = IDLE_TIMEOUT
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        self.server.mark(self.request, busy=True)
+        self.request.settimeout(WRITE_TIMEOUT)
+        try:
+            self._route(self.path.split("?", 1)[0])
+        finally:
+            self.request.settimeout(IDLE_TIMEOUT)
+            self.server.mark(self.request, busy=False)
+
+    def _route(self, path: str) -> None:
         if path == "/metrics":
             self._metrics()
         elif path == "/healthz":
@@ -63,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _metrics(self) -> None:
         try:
-            body = render(self.server.clusters)
+            body = render(self.server.clusters())
         except Exception:  # a scrape must report the failure, not hang up
             log.exception("cannot render /metrics")
             self._send(500, b"cannot render metrics; see the exporter's log\n")

@@ -1,17 +1,21 @@
-"""One thread per cluster and watched resource, feeding that cluster's state until `stop` is set.
+"""One thread per cluster and watched resource, feeding that cluster's state until the watcher is stopped.
 
 `sliceaudit.kube.watch.watch_kind` does the list-then-watch loop (bookmarks, 410 -> relist,
 jittered backoff). Here: connecting (retried, since credentials and networks come back), turning
 its callbacks into state updates, and making sure nothing a cluster does can end another's watch.
+Each watcher has its own stop, so a cluster removed from the kubeconfig (or whose credentials
+changed, and gets a new watcher on the same state) stops alone.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from exporter.state import RESOURCES, ClusterState
+from exporter.warnlimit import WarningLimiter, printable
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.kube.listing import backoff as jittered_backoff
@@ -29,7 +33,7 @@ def backoff(attempt: int) -> float:
 
 
 class _Once:
-    """Logs a cluster's failure when its message changes, not at every retry."""
+    """Logs a cluster's failure when its message changes, not at every retry (keys: cluster and resource)."""
 
     def __init__(self) -> None:
         self._last: dict[str, str] = {}
@@ -40,7 +44,7 @@ class _Once:
             if self._last.get(where) == message:
                 return
             self._last[where] = message
-        log.warning("%s: %s", where, message)
+        log.warning("%s: %s", where, printable(message))
 
     def clear(self, where: str) -> None:
         with self._lock:
@@ -49,16 +53,24 @@ class _Once:
 
 
 class ClusterWatcher:
-    """Connects to one cluster and runs a watch per resource in RESOURCES."""
+    """Connects to one cluster and runs a watch per resource in RESOURCES, until `stop()`.
 
-    def __init__(self, access: ClusterAccess, state: ClusterState, stop: threading.Event, *,
+    `feed_lock` is shared by every watcher that feeds the same state in turn: a replaced watcher
+    whose list returns late finds itself stopped under it and applies nothing.
+    """
+
+    def __init__(self, access: ClusterAccess, state: ClusterState, *,
                  connect: Callable = connect, watch: Callable = watch_kind,
-                 backoff: Callable[[int], float] = backoff):
+                 backoff: Callable[[int], float] = backoff, limiter: WarningLimiter | None = None,
+                 feed_lock: threading.Lock | None = None, watch_options: dict | None = None):
         self.access = access
         self.state = state
-        self.stop = stop
+        self.stopped = threading.Event()
+        self.feed_lock = feed_lock or threading.Lock()
+        self.limiter = limiter or WarningLimiter()
         self._connect = connect
         self._watch = watch
+        self._watch_options = dict(watch_options or {})
         self._backoff = backoff
         self._once = _Once()
         self._threads: list[threading.Thread] = []
@@ -68,9 +80,14 @@ class ClusterWatcher:
         self._threads.append(t)
         t.start()
 
-    def join(self, timeout: float) -> None:
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def join(self, deadline: float) -> bool:
+        """Waits until `deadline` (time.monotonic) for this watcher's threads; True when all ended."""
         for t in list(self._threads):
-            t.join(timeout)
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._threads)
 
     def _run(self) -> None:
         client = self._connected()
@@ -91,14 +108,16 @@ class ClusterWatcher:
     def _connected(self):
         attempt = 0
         where = f"cluster {self.access.name}"
-        while not self.stop.is_set():
+        while not self.stopped.is_set():
             try:
                 client = self._connect(self.access)
             except Exception as err:  # noqa: BLE001 (ClusterError, or a library's own for odd credentials)
                 attempt += 1
+                if self.stopped.is_set():
+                    return None
                 self.state.note_failure()
                 self._once.warn(where, _message(err))
-                self.stop.wait(self._backoff(attempt))
+                self.stopped.wait(self._backoff(attempt))
                 continue
             self._once.clear(where)
             return client
@@ -107,58 +126,82 @@ class ClusterWatcher:
     def _watch_loop(self, client, kind: str) -> None:
         feed = _Feed(self, kind)
         attempt = 0
-        while not self.stop.is_set():
+        while not self.stopped.is_set():
             try:
-                self._watch(client, kind, stop=self.stop, on_list=feed.on_list, on_event=feed.on_event,
+                self._watch(client, kind, stop=self.stopped, on_list=feed.on_list, on_event=feed.on_event,
                             on_restart=feed.on_restart, on_error=feed.on_error, on_reject=feed.on_reject,
-                            on_sync=feed.on_sync)
+                            on_sync=feed.on_sync, **self._watch_options)
                 attempt = 0
             except Exception as err:  # watch_kind never raises for a cluster fault; this is for bugs
                 attempt += 1
+                if self.stopped.is_set():
+                    return
                 self.state.note_restart(kind, failed=True)
                 self._once.warn(feed.where, _message(err))
                 log.debug("%s: watch ended", feed.where, exc_info=True)
-                self.stop.wait(self._backoff(attempt))
+                self.stopped.wait(self._backoff(attempt))
 
 
 class _Feed:
-    """watch_kind's callbacks for one cluster and resource, turned into updates of the cluster's state."""
+    """watch_kind's callbacks for one cluster and resource, turned into updates of the cluster's state.
+
+    Nothing is applied once the watcher is stopped: a watcher for the same cluster may have taken over.
+    """
 
     def __init__(self, watcher: ClusterWatcher, kind: str):
         self.kind = kind
+        self.resource = RESOURCES[kind]
         self.state = watcher.state
         self.cluster = watcher.access.name
-        self.where = f"cluster {self.cluster} {RESOURCES[kind]}"
+        self.where = f"cluster {self.cluster} {self.resource}"
+        self._stopped = watcher.stopped
+        self._lock = watcher.feed_lock
         self._once = watcher._once
+        self._limiter = watcher.limiter
 
     def on_list(self, records, resource_version: str) -> None:
-        self.state.apply_list(self.kind, records)
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self.state.apply_list(self.kind, records)
         self._once.clear(self.where)
 
     def on_event(self, event) -> None:
-        try:
-            self.state.apply_event(self.kind, event)
-        except Exception:  # one odd object must not restart the whole watch
-            self.state.note_rejected(self.kind)
-            log.exception("cluster %s: cannot apply a %s event", self.cluster, self.kind)
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            try:
+                self.state.apply_event(self.kind, event)
+            except Exception as err:  # one odd object must not restart the whole watch
+                self.state.note_rejected(self.kind)
+                self._limiter.warn(self.cluster, self.resource, f"cannot apply a {event.type} event: {_message(err)}")
+                log.debug("%s: cannot apply an event", self.where, exc_info=True)
 
     def on_sync(self, resource_version: str) -> None:
         # A quiet cluster sends no events: each accepted watch and each bookmark proves the held
         # state current, which keeps `sliceaudit_cluster_up` and the last-sync time honest.
+        if self._stopped.is_set():
+            return
         self.state.note_contact(self.kind)
         self._once.clear(self.where)
 
     def on_restart(self, reason: str) -> None:
+        if self._stopped.is_set():
+            return
         self.state.note_restart(self.kind, failed=False)
         log.debug("%s: watch restarts: %s", self.where, reason)
 
     def on_error(self, err: ClusterError) -> None:
+        if self._stopped.is_set():
+            return
         self.state.note_failure(self.kind)
         self._once.warn(self.where, _message(err))
 
     def on_reject(self, rejected) -> None:
+        if self._stopped.is_set():
+            return
         self.state.note_rejected(self.kind)
-        self._once.warn(f"cluster {self.cluster} rejected {rejected.object}", rejected.message)
+        self._limiter.warn(self.cluster, self.resource, f"rejected {rejected.object}: {rejected.message}")
 
 
 def _message(err: BaseException) -> str:

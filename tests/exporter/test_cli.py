@@ -31,6 +31,8 @@ def kubeconfig(tmp_path):
     (["--context", "nope"], "kubeconfig has no context 'nope'"),
     (["--eks", "prod"], "expected REGION/CLUSTER"),
     (["--shard", "x"], "'x' is not a valid integer"),
+    (["--max-connections", "0"], "--max-connections must be 1 or more"),
+    (["--reload-interval", "-1"], "--reload-interval must be 0"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(kubeconfig, capsys, args, message):
     assert main(["exporter", "--kubeconfig", kubeconfig, *args]) == 2

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from exporter.config import ExporterConfig, Listen, parse_listen
+from exporter.fleet import fingerprints
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -37,6 +40,9 @@ def test_bad_listen_addresses(text):
     ({"in_cluster": True, "all_contexts": True}, "--in-cluster cannot be combined"),
     ({"contexts": ("a",), "all_contexts": True}, "exclude each other"),
     ({"eks": ("prod",)}, "REGION/CLUSTER"),
+    ({"max_connections": 0}, "--max-connections"),
+    ({"reload_interval": -1}, "--reload-interval"),
+    ({"reload_interval": float("nan")}, "--reload-interval"),
 ])
 def test_flag_combinations_that_make_no_sense(options, message):
     with pytest.raises(ValueError, match=message):
@@ -71,3 +77,52 @@ def test_kubeconfig_is_the_default_source():
     assert not ExporterConfig(in_cluster=True).uses_kubeconfig
     assert not ExporterConfig(eks=("eu-west-1/prod",)).uses_kubeconfig
     assert ExporterConfig(in_cluster=True, kubeconfig="/k").uses_kubeconfig
+
+
+KUBECONFIG = {
+    "clusters": [{"name": "eu", "cluster": {"server": "https://eu.example"}},
+                 {"name": "us", "cluster": {"server": "https://us.example", "certificate-authority": "ca.crt"}}],
+    "users": [{"name": "eu", "user": {"token": "one"}}, {"name": "us", "user": {"token": "two"}}],
+    "contexts": [{"name": "eu", "context": {"cluster": "eu", "user": "eu"}},
+                 {"name": "us", "context": {"cluster": "us", "user": "us"}}],
+}
+
+
+def _edited(change):
+    doc = json.loads(json.dumps(KUBECONFIG))
+    change(doc)
+    return doc
+
+
+@pytest.mark.parametrize("what, change, changed", [
+    ("nothing", lambda d: None, set()),
+    ("eu's token rotated", lambda d: d["users"][0]["user"].update(token="new"), {"eu"}),
+    ("us moved to another server", lambda d: d["clusters"][1]["cluster"].update(server="https://us2.example"),
+     {"us"}),
+    ("us's CA file rewritten", "touch ca.crt", {"us"}),
+    ("a context added", lambda d: d["contexts"].append({"name": "ap", "context": {"cluster": "eu", "user": "eu"}}),
+     {"ap"}),
+    ("us removed", lambda d: d["contexts"].pop(), {"us"}),
+    ("current-context changed", lambda d: d.update({"current-context": "us"}), set()),
+    ("entries of the wrong type", lambda d: d.update(users="nope", contexts=[None, 3, {"name": ["x"]}]),
+     {"eu", "us"}),
+])
+def test_a_contexts_fingerprint_changes_with_what_reaching_it_depends_on(tmp_path, what, change, changed):
+    path = tmp_path / "kubeconfig"
+    (tmp_path / "ca.crt").write_text("old")
+    path.write_text(yaml.safe_dump(KUBECONFIG))
+    before = fingerprints(str(path))
+    if change == "touch ca.crt":
+        os.utime(tmp_path / "ca.crt", ns=(1, 1))
+    else:
+        path.write_text(yaml.safe_dump(_edited(change)))
+    after = fingerprints(str(path))
+    assert {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)} == changed, what
+
+
+@pytest.mark.parametrize("content", [b"", b"clusters: [unfinished", b"- a list\n", b"\xff\xfe", b"a: &x [*x]",
+                                     b"contexts: [&y {name: a, context: *y}]"])
+def test_fingerprints_of_a_broken_kubeconfig_are_empty_not_an_error(tmp_path, content):
+    (tmp_path / "kubeconfig").write_bytes(content)
+    assert set(fingerprints(str(tmp_path / "kubeconfig"))) <= {"a"}
+    assert fingerprints(str(tmp_path / "missing")) == {}

@@ -6,12 +6,16 @@ the real one runs against the simulator's API server in test_e2e.py.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from contextlib import contextmanager
 
+import pytest
 from exporter_testkit import endpoint_slice, event, record, service
 
 from exporter.state import ClusterState
+from exporter.warnlimit import WarningLimiter
 from exporter.watchers import ClusterWatcher
 from sliceaudit.kube.clusters import ClusterAccess
 from sliceaudit.kube.errors import ClusterError
@@ -66,17 +70,17 @@ class Script:
 @contextmanager
 def running(states: dict[str, ClusterState], watch, connect=lambda a: FakeClient(a.name), backoff=lambda n: 0.05):
     """One started watcher per state; stopped, and its threads joined, however the test ends."""
-    stop = threading.Event()
-    watchers = [ClusterWatcher(access(n), s, stop, connect=connect, watch=watch, backoff=backoff)
+    watchers = [ClusterWatcher(access(n), s, connect=connect, watch=watch, backoff=backoff)
                 for n, s in states.items()]
     for w in watchers:
         w.start()
     try:
         yield watchers
     finally:
-        stop.set()
         for w in watchers:
-            w.join(WAIT)
+            w.stop()
+        for w in watchers:
+            w.join(time.monotonic() + WAIT)
 
 
 def wait_until(predicate, timeout=WAIT):
@@ -171,3 +175,83 @@ def test_one_broken_cluster_never_stops_the_others():
     for w in watchers:
         for t in w._threads:
             assert not t.is_alive()
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.mark.parametrize("warnings, then, expected", [
+    # (cluster, resource) warnings at t=0, what happens next, the lines logged in all
+    ([("a", "endpointslices")] * 3, "flush after the interval", 3),
+    ([("a", "endpointslices")] * 50, "flush within the interval", 5),
+    ([("a", "endpointslices")] * 50, "flush after the interval", 5 + 1),
+    ([("a", "endpointslices")] * 50 + [("a", "services")] * 50 + [("b", "endpointslices")] * 2,
+     "flush after the interval", 5 + 1 + 5 + 1 + 2),
+    ([("a", "endpointslices")] * 50, "warn again after the interval", 5 + 1 + 1),
+    ([("a", "endpointslices")] * 50, "forget the cluster", 5 + 1),
+])
+def test_warnings_are_limited_per_cluster_and_resource_and_summarised(warnings, then, expected):
+    clock, out = FakeClock(), Lines()
+    logger = logging.getLogger("test.warnlimit")
+    logger.addHandler(out)
+    limiter = WarningLimiter(burst=5, interval=60, clock=clock, logger=logger)
+    try:
+        for i, (cluster, resource) in enumerate(warnings):
+            limiter.warn(cluster, resource, f"rejected EndpointSlice ns/junk-{i}")
+        clock.now = 30 if then == "flush within the interval" else 61
+        if then == "flush after the interval":
+            limiter.flush()
+        elif then == "warn again after the interval":
+            limiter.warn("a", "endpointslices", "rejected EndpointSlice ns/late")
+        elif then == "forget the cluster":
+            limiter.forget("a")
+        limiter.flush()
+    finally:
+        logger.removeHandler(out)
+    assert len(out.lines) == expected, out.lines
+    summaries = [line for line in out.lines if "suppressed" in line]
+    if summaries:
+        assert summaries[0].startswith("cluster a endpointslices: 45 more warnings about rejected objects suppressed")
+    assert len(limiter._windows) <= 1  # memory: one window per live key, none for names
+
+
+def test_names_from_a_cluster_are_escaped_in_warnings():
+    out = Lines()
+    logger = logging.getLogger("test.warnlimit.escape")
+    logger.addHandler(out)
+    try:
+        WarningLimiter(logger=logger).warn("prod", "services", "rejected Service ns/\x1b[2Jevil\nFAKE line")
+    finally:
+        logger.removeHandler(out)
+    assert out.lines == ["cluster prod services: rejected Service ns/\\x1b[2Jevil FAKE line"]
+
+
+def test_a_stopped_watcher_applies_nothing_more():
+    # A watcher replaced after a kubeconfig change may still get its list back from a stalled request.
+    late = {}
+
+    def late_list(cb, client):
+        late["on_event"] = cb["on_event"]
+
+    script = Script(OBJECTS, [("EndpointSlice", late_list)])
+    state = ClusterState("prod")
+    with running({"prod": state}, script) as watchers:
+        assert script.played.wait(WAIT)
+        wait_until(lambda: ("shop", "web") in state.values())
+        watchers[0].stop()
+        late["on_event"](event("MODIFIED", endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None, rv="9")))
+        assert state.values()[("shop", "web")].null_port_endpoints == 0
