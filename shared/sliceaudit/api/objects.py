@@ -106,6 +106,45 @@ class Pod(_Record):
         return self.status.phase in ("Succeeded", "Failed")
 
 
+# --- workloads: what their pod templates say -------------------------------------------------
+
+
+class PodTemplate(_Record):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: PodSpec = field(default_factory=PodSpec)
+
+
+class WorkloadSpec(_Record):
+    """The spec fields of Deployment, StatefulSet, DaemonSet, ReplicaSet and Job that shape their pods."""
+
+    replicas: int | None = None
+    parallelism: int | None = None
+    service_name: str | None = None
+    template: PodTemplate = field(default_factory=PodTemplate)
+
+
+class JobTemplate(_Record):
+    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
+
+
+class CronJobSpec(_Record):
+    job_template: JobTemplate = field(default_factory=JobTemplate)
+
+
+class Workload(_Record):
+    """A Deployment, StatefulSet, DaemonSet, ReplicaSet or Job (`kind` tells which)."""
+
+    kind: str = ""
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
+
+
+class CronJob(_Record):
+    kind: str = "CronJob"
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: CronJobSpec = field(default_factory=CronJobSpec)
+
+
 # --- v1 Node -------------------------------------------------------------------------------
 
 
@@ -237,8 +276,10 @@ class EndpointSlice(_Record):
     ports: tuple[EndpointPort, ...] | None = None
 
 
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 KINDS: dict[str, type] = {"Pod": Pod, "Node": Node, "Service": Service, "Endpoints": Endpoints,
-                          "EndpointSlice": EndpointSlice}
+                          "EndpointSlice": EndpointSlice, "CronJob": CronJob,
+                          **{kind: Workload for kind in WORKLOAD_KINDS}}
 
 
 def decode(kind: str, obj: Mapping[str, Any]):

@@ -10,7 +10,7 @@ import click
 from sliceaudit.cli.errors import UsageFailure
 
 # Subcommands shipped in the layer; each module exposes `command`.
-BUILTIN = ("sliceaudit.cli.scan", "sliceaudit.cli.simulate")
+BUILTIN = ("sliceaudit.cli.scan", "sliceaudit.cli.predict", "sliceaudit.cli.simulate")
 
 
 class Commands(click.Group):

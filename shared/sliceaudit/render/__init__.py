@@ -1,0 +1,1 @@
+"""Reports rendered for people and tools: SARIF for code-scanning UIs."""
