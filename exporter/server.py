@@ -36,6 +36,7 @@ class MetricsServer(HTTPServer):
     def __init__(self, address: tuple[str, int], clusters: Callable[[], Sequence[ClusterState]], *,
                  max_connections: int = DEFAULT_MAX_CONNECTIONS):
         self.clusters = clusters
+        self._ready = False
         self._slots = threading.BoundedSemaphore(max_connections)
         self._lock = threading.Lock()
         self._waiting: dict[socket.socket, float | None] = {}  # open connection -> waiting since, None: busy
@@ -47,9 +48,16 @@ class MetricsServer(HTTPServer):
         return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
     def ready(self) -> tuple[bool, list[str]]:
-        """Ready once every cluster has listed everything, or failed trying (its cluster_up says 0)."""
+        """Ready once every cluster has listed everything, or failed trying (its cluster_up says 0).
+
+        Once ready, always ready: a cluster added to the kubeconfig later must not take the
+        exporter out of its Service (and every other cluster's series out of Prometheus) while it lists.
+        """
+        if self._ready:
+            return True, []
         waiting = [c.name for c in self.clusters() if not c.attempted]
-        return not waiting, waiting
+        self._ready = not waiting
+        return self._ready, waiting
 
     def start(self) -> threading.Thread:
         t = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},

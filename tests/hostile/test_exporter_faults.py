@@ -46,16 +46,22 @@ class HostileApi:
 
     stall-handshake: accepts TCP and never speaks TLS; stall-list: reads the request, never answers;
     stall-watch: answers the lists (empty), then opens each watch and sends nothing;
-    garbage-watch: answers the lists, then streams lines that are not JSON, fast, until closed.
+    garbage-watch: answers the lists, then streams lines that are not JSON, fast, until closed;
+
+    endless-pages: every page of a list holds objects and a fresh continue token, for ever (up
+    to `MAX_PAGES`, so that an exporter without a bound ends its list rather than the machine);
+    same-token: every page hands back the continue token it was asked with.
     """
 
-    MODES = ("stall-handshake", "stall-list", "stall-watch", "garbage-watch")
+    MODES = ("stall-handshake", "stall-list", "stall-watch", "garbage-watch", "endless-pages", "same-token")
+    MAX_PAGES = 3000
 
     def __init__(self, mode: str):
         assert mode in self.MODES
         self.mode = mode
         self.closing = threading.Event()
         self.requests: list[str] = []
+        self.pages = 0
         ca = trustme.CA()
         self.ca_data = base64.b64encode(ca.cert_pem.bytes()).decode()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -81,8 +87,7 @@ class HostileApi:
                     self.close_connection = True
                     return
                 if "watch=" not in self.path:
-                    body = json.dumps({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
-                                       "items": []}).encode()
+                    body = json.dumps(api.page(self.path)).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
@@ -126,6 +131,21 @@ class HostileApi:
         self.url = f"https://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         daemon=True)
+
+    def page(self, path: str) -> dict:
+        """A list response: empty and complete, or one more page of an endless list."""
+        meta: dict = {"resourceVersion": "1"}
+        items: list = []
+        if self.mode in ("endless-pages", "same-token"):
+            self.pages += 1
+            token = re.search(r"[?&]continue=([^&]+)", path)
+            if self.pages < self.MAX_PAGES:
+                meta["continue"] = token.group(1) if token and self.mode == "same-token" else f"page-{self.pages}"
+            kind = "EndpointSlice" if "endpointslices" in path else "Service"
+            items = [{"kind": kind, "metadata": {"namespace": "endless", "name": f"o-{self.pages}-{i}",
+                                                 "resourceVersion": "1", "labels": {"pad": "x" * 200}}}
+                     for i in range(100)]
+        return {"kind": "List", "apiVersion": "v1", "metadata": meta, "items": items}
 
     def kubeconfig(self, name: str) -> dict:
         return {"apiVersion": "v1", "kind": "Config",
@@ -270,8 +290,11 @@ def test_idle_connections_hold_bounded_threads_and_scrapes_keep_working(tmp_path
 
 def test_the_kubeconfig_is_followed_as_clusters_come_go_and_credentials_change(tmp_path):
     with SimulatedFleet(clusters=3, services=4, seed=3, broken_share=0.0, names=["alpha", "beta", "gamma"],
-                        bookmark_interval=0.5) as fleet:
+                        bookmark_interval=0.5) as fleet, HostileApi("stall-list") as stalled:
         full = kubeconfig_for(fleet.servers)
+        for section, entries in stalled.kubeconfig("stalled").items():
+            if isinstance(entries, list):
+                full[section] += entries
 
         def only(*names: str, bad_token_for: str | None = None) -> dict:
             doc = json.loads(json.dumps(full))
@@ -299,9 +322,12 @@ def test_the_kubeconfig_is_followed_as_clusters_come_go_and_credentials_change(t
             wait_until("beta up with its new token", lambda: up("beta") == 1, [proc])
             assert services("beta") == 4
 
-            write_yaml(kubeconfig, only("beta", "gamma"))  # alpha removed, gamma added
+            assert get(f"{base}/readyz")[0] == 200
+            write_yaml(kubeconfig, only("beta", "gamma", "stalled"))  # alpha removed; gamma and a stalled one added
             wait_until("gamma up and alpha gone", lambda: up("gamma") == 1 and up("alpha") is None, [proc])
             assert services("alpha") == 0 and services("gamma") == 4 and up("beta") == 1
+            assert up("stalled") == 0 and stalled.requests
+            assert get(f"{base}/readyz")[0] == 200  # a cluster still listing does not make it unready again
 
             (tmp_path / "kubeconfig").write_text("clusters: [unfinished")  # a broken edit keeps what runs
             time.sleep(1.5)
@@ -311,3 +337,4 @@ def test_the_kubeconfig_is_followed_as_clusters_come_go_and_credentials_change(t
     log = proc.log.read_text(errors="replace")
     assert "cluster alpha: no longer in the kubeconfig" in log
     assert "cannot be used" in log and "Traceback" not in log
+
