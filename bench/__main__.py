@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.results import print_figures, write
 
 # Each suite is a module with run() -> list[Figure]; later issues append theirs.
-SUITES = ["bench.core", "bench.exporter", "bench.kube"]
+SUITES = ["bench.core", "bench.exporter", "bench.kube", "bench.predict"]
 
 
 def main() -> int:

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
                             broken_share=args.broken_share, eks_secrets={ACCESS_KEY: SECRET_KEY}) as fleet, \
                 log_path.open("w") as log:
             kubectl_scan(fleet, out)
+            predict_manifests(fleet, out)
             return audit(fleet, out, log, log_path)
     finally:
         moto.stop()
@@ -74,6 +75,25 @@ def kubectl_scan(fleet, out: Path) -> None:
     print(scan.stdout, end="")
     if kubectl.returncode or scan.returncode:
         print(f"kubectl exited {kubectl.returncode}, sliceaudit scan {scan.returncode}: {scan.stderr.strip()}")
+    print()
+
+
+def predict_manifests(fleet, out: Path) -> None:
+    """`sliceaudit predict` on the first cluster's own workloads and Services, as rendered manifests."""
+    import yaml
+
+    from sliceaudit.sim import render
+
+    sim = next(iter(fleet.servers.values())).sim
+    docs = [render.workload(w) for w in sim.workloads.values()] + [render.service(s) for s in sim.services.values()]
+    path = out / "rendered.yaml"
+    path.write_text("---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs))
+    print(f"$ sliceaudit predict -f {path}   # the same cluster's manifests, before anything is deployed")
+    result = subprocess.run([str(Path(sys.executable).parent / "sliceaudit"), "predict", "-f", str(path),
+                             "--fail-on", "never"], capture_output=True, text=True, timeout=300)
+    print(result.stdout, end="")
+    if result.returncode:
+        print(f"sliceaudit predict exited {result.returncode}: {result.stderr.strip()}")
     print()
 
 

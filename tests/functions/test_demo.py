@@ -19,6 +19,7 @@ def test_demo_audits_the_simulated_fleet_and_writes_the_html_report(tmp_path):
     assert "2 clusters, 24 Services" in result.stdout
     # The real kubectl's output piped into `sliceaudit scan -f -` (scripts/demo.py kubectl_scan).
     assert "-o json | sliceaudit scan -f -" in result.stdout and "kubectl exited" not in result.stdout
+    assert "$ sliceaudit predict -f" in result.stdout and "sliceaudit predict exited" not in result.stdout
     assert (out / "report.html").read_text().startswith("<!doctype html>")
     assert "Traceback" not in result.stderr
 

@@ -1,0 +1,69 @@
+"""`sliceaudit predict` on rendered manifests of 5,000 workloads and 5,000 Services.
+
+Baselines measured in the same run: parsing the same YAML alone (what any manifest linter pays),
+and the audit alone of the slices predict wrote (decode + audit, as a live scan of them would).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bench.results import Figure, figure
+from sliceaudit.cli.manifests import read_manifests
+from sliceaudit.predict import predict
+
+WORKLOADS = 5000
+ROUNDS = 2
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def manifests(workloads: int = WORKLOADS) -> str:
+    """One Deployment and one Service per app; every 20th Service also matches a canary lacking its port."""
+    docs = []
+    for i in range(workloads):
+        app = f"app-{i}"
+        ns = f"team-{(i if i % 20 else i - 1) % 50}"  # a canary lives beside the app it joins
+        labels = {"app": app} if i % 20 else {"app": f"app-{i - 1}", "track": "canary"}
+        port = "http" if i % 20 else "web"
+        docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": app, "namespace": ns},
+                     "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                              "template": {"metadata": {"labels": labels},
+                                           "spec": {"containers": [{"name": "app", "image": f"r/{app}:1",
+                                                                    "ports": [{"name": port, "containerPort": 8080},
+                                                                              {"name": "metrics",
+                                                                               "containerPort": 9090}]}]}}}})
+        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns},
+                     "spec": {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}})
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return "---\n".join(yaml.dump(d, Dumper=dumper, sort_keys=False) for d in docs)
+
+
+def _best(fn) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def run() -> list[Figure]:
+    text = manifests()
+    with tempfile.TemporaryDirectory(prefix="sliceaudit-bench-") as tmp:
+        path = Path(tmp) / "rendered.yaml"
+        path.write_text(text)
+        print(f"   input: {WORKLOADS} Deployments (2 replicas), {WORKLOADS} Services, {len(text) / 1e6:.1f} MB of YAML")
+        t_predict, prediction = _best(lambda: predict(read_manifests(str(path))))
+        t_yaml, _ = _best(lambda: list(yaml.load_all(text, Loader=_Loader)))
+    services = prediction.report.services
+    broken = sum(1 for s in services if s.status != "ok")
+    print(f"   predicted: {len(services)} Services, {broken} not ok")
+    return [
+        figure("predict: 5k workloads + 5k Services", t_predict, "s", "YAML parse alone", t_yaml),
+        figure("predict: Services per second", len(services) / t_predict, "Services/s", "YAML parse alone",
+               len(services) / t_yaml, higher_is_better=True),
+    ]
