@@ -9,8 +9,8 @@ is restarted on the same held state; a context added or removed changes the set 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Mapping
@@ -25,6 +25,8 @@ from sliceaudit.kube.errors import ClusterError
 log = logging.getLogger(__name__)
 
 MAX_KUBECONFIG_BYTES = 4 << 20          # a kubeconfig of a few hundred clusters is well under 1 MB
+MAX_NODES = 100_000                     # YAML values hashed per context: far above any real entry
+MAX_DEPTH = 64
 PATH_KEYS = ("certificate-authority", "client-certificate", "client-key", "tokenFile")
 SECTIONS = {"contexts": "context", "clusters": "cluster", "users": "user"}
 
@@ -114,12 +116,45 @@ def fingerprints(path: str) -> dict[str, str]:
             parts.append(held[0] if held else None)
             if held:
                 parts.append(_file_stamps(held[0].get(SECTIONS[section]), held[1]))
+        digest = hashlib.sha256()
         try:
-            text = json.dumps(parts, sort_keys=True, default=repr)
-        except (ValueError, RecursionError):  # an entry that contains itself (YAML aliases)
-            text = repr(parts)
-        result[name] = hashlib.sha256(text.encode()).hexdigest()
+            _feed(digest, parts, [MAX_NODES])
+        except _TooBig:  # YAML aliases can make a small file a huge (or endless) tree: its bytes will do
+            digest.update(b"too big: " + _files_digest(path))
+        result[name] = digest.hexdigest()
     return result
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _feed(digest, value: Any, budget: list[int], depth: int = 0) -> None:
+    """A canonical encoding of plain YAML values into `digest`, visiting at most `budget` nodes."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise _TooBig
+    if isinstance(value, dict):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            digest.update(repr(key).encode() + b":")
+            _feed(digest, value[key], budget, depth + 1)
+        digest.update(b"}")
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            _feed(digest, item, budget, depth + 1)
+        digest.update(b"]")
+    else:
+        digest.update(repr(value).encode() + b",")
+
+
+def _files_digest(path: str) -> bytes:
+    digest = hashlib.sha256()
+    for file in (os.path.expanduser(p) for p in path.split(os.pathsep) if p):
+        with contextlib.suppress(OSError), open(file, "rb") as f:
+            digest.update(f.read(MAX_KUBECONFIG_BYTES))
+    return digest.digest()
 
 
 def _load(file: str) -> Any:
@@ -132,7 +167,7 @@ def _load(file: str) -> Any:
         return {"unparsed": hashlib.sha256(data).hexdigest()}
     try:
         return yaml.safe_load(data)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):
         return {"unparsed": hashlib.sha256(data).hexdigest()}
 
 

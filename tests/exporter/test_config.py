@@ -121,7 +121,9 @@ def test_a_contexts_fingerprint_changes_with_what_reaching_it_depends_on(tmp_pat
 
 
 @pytest.mark.parametrize("content", [b"", b"clusters: [unfinished", b"- a list\n", b"\xff\xfe", b"a: &x [*x]",
-                                     b"contexts: [&y {name: a, context: *y}]"])
+                                     b"contexts: [&y {name: a, context: *y}]",
+                                     b"contexts: [{name: a, context: &c [" + b",".join([b"*c"] * 30) + b"]}]",
+                                     b"[" * 100_000])
 def test_fingerprints_of_a_broken_kubeconfig_are_empty_not_an_error(tmp_path, content):
     (tmp_path / "kubeconfig").write_bytes(content)
     assert set(fingerprints(str(tmp_path / "kubeconfig"))) <= {"a"}
