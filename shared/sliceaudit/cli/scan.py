@@ -8,15 +8,32 @@ import click
 
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.files import snapshot_from_files
+from sliceaudit.consumers.detect import ConsumerFlagError, Present, parse_consumer
 from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.report import Report, encode_report, severity, worst_status
 from sliceaudit.core.table import render_table
 
-FAIL_ON = {"degraded": severity("degraded"), "outage": severity("outage"), "never": None}
+FAIL_ON = {"degraded": severity("degraded"), "outage": severity("outage"), "impact": None, "never": None}
+
+
+def consumer_hit(report: Report) -> bool:
+    """Some consumer in use routes some Service differently from kube-proxy (or fails cluster-wide)."""
+    return any(s.impact for c in report.clusters for s in c.services) or any(
+        p.findings for c in report.clusters for p in c.consumers)
+
+
+def declared_consumers(values: tuple[str, ...]) -> list[Present] | None:
+    """--consumer values; None when none were given (then each cluster's are detected)."""
+    try:
+        return [parse_consumer(v) for v in values] if values else None
+    except ConsumerFlagError as err:
+        raise UsageFailure(str(err)) from None
 
 
 def exit_status(report: Report, fail_on: str) -> int:
-    """1 when some Service is at or above --fail-on, else 0."""
+    """1 when some Service is at or above --fail-on (for `impact`: some consumer in use is hit), else 0."""
+    if fail_on == "impact":
+        return 1 if consumer_hit(report) else 0
     threshold = FAIL_ON[fail_on]
     worst = worst_status(report)
     return 1 if threshold is not None and worst is not None and severity(worst) >= threshold else 0
@@ -31,7 +48,7 @@ def emit(report: Report, output: str, show_ok: bool) -> None:
 
 
 def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool, in_cluster: bool,
-              owners: str) -> Report:
+              owners: str, consumers: list[Present] | None = None) -> Report:
     """Live clusters side by side, with a progress bar when stderr is a terminal."""
     # Imported here so the file mode never pays for the Kubernetes client.
     from sliceaudit.kube.clusters import in_cluster as in_cluster_access
@@ -46,9 +63,10 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
     except ClusterError as err:
         raise UsageFailure(str(err)) from None
     if not sys.stderr.isatty():
-        return scan_clusters(accesses, owners=owners)
+        return scan_clusters(accesses, owners=owners, consumers=consumers)
     with click.progressbar(length=len(accesses), label="scanning clusters", file=sys.stderr) as bar:
-        return scan_clusters(accesses, owners=owners, progress=lambda access, report: bar.update(1))
+        return scan_clusters(accesses, owners=owners, consumers=consumers,
+                             progress=lambda access, report: bar.update(1))
 
 
 @click.command("scan")
@@ -57,7 +75,10 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
 @click.option("--cluster-name", default="files", show_default=True, help="Cluster name for objects from files.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="outage", show_default=True,
-              help="Exit 1 when some Service is at or above this status.")
+              help="Exit 1 when some Service is at or above this status (impact: when a consumer in use is hit).")
+@click.option("--consumer", "consumers", multiple=True, metavar="NAME[@VERSION]",
+              help="A proxy in use (skipper@v0.21.146, ingress-nginx@1.9.4, traefik); overrides detection from "
+                   "workload images. Repeatable.")
 @click.option("--show-ok", is_flag=True, help="List healthy Services in the table too.")
 @click.option("--kubeconfig", metavar="PATH",
               help="Kubeconfig of live clusters [default: $KUBECONFIG or ~/.kube/config].")
@@ -67,8 +88,8 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
 @click.option("--owners", type=click.Choice(["needed", "all", "none"]), default="needed", show_default=True,
               help="Live: read Pods and owners for root cause only where findings are, everywhere, or not at all.")
 def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str, show_ok: bool,
-            kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool, in_cluster: bool,
-            owners: str) -> int:
+            consumers: tuple[str, ...], kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool,
+            in_cluster: bool, owners: str) -> int:
     """Audit EndpointSlices for ports: null, number-less ports and port 0."""
     live = bool(kubeconfig or contexts or all_contexts or in_cluster)
     if files and live:
@@ -77,9 +98,10 @@ def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str
     if not files and not live:
         raise UsageFailure("nothing to scan: give --file PATH (or - for stdin), or --context NAME, "
                            "--all-contexts, --in-cluster")
+    declared = declared_consumers(consumers)
     if live:
-        report = scan_live(kubeconfig, contexts, all_contexts, in_cluster, owners)
+        report = scan_live(kubeconfig, contexts, all_contexts, in_cluster, owners, declared)
     else:
-        report = Report(clusters=[audit_cluster(cluster_name, snapshot_from_files(list(files)))])
+        report = Report(clusters=[audit_cluster(cluster_name, snapshot_from_files(list(files)), declared)])
     emit(report, output, show_ok)
     return exit_status(report, fail_on)

@@ -36,7 +36,7 @@ class Present:
 
 def parse_image(image: str) -> ImageRef | None:
     """`registry:5000/ns/name:tag@sha256:...` split into its parts; None for what is no image reference."""
-    if not image or len(image) > _MAX_IMAGE or any(c.isspace() for c in image):
+    if not image or len(image) > _MAX_IMAGE or not image.isprintable() or " " in image:
         return None
     name, _, digest = image.partition("@")
     slash = name.rfind("/")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from sliceaudit.consumers.detect import Present, detect
 from sliceaudit.core.classify import classify
+from sliceaudit.core.impact import consumer_reports, service_impact
 from sliceaudit.core.owners import Owners
 from sliceaudit.core.records import EndpointSlice, Service
 from sliceaudit.core.report import ClusterReport, ErrorEntry, ServiceReport
@@ -21,15 +23,28 @@ def slices_by_service(slices: Iterable[EndpointSlice]) -> dict[tuple[str, str], 
     return grouped
 
 
-def audit_service(service: Service, slices: Iterable[EndpointSlice], owners: Owners | None = None) -> ServiceReport:
-    return classify(service, list(slices), owners or Owners())
+def audit_service(service: Service, slices: Iterable[EndpointSlice], owners: Owners | None = None,
+                  consumers: Sequence[Present] = ()) -> ServiceReport:
+    """One Service's report; with consumers, also where each of them routes it differently."""
+    slices = list(slices)
+    report = classify(service, slices, owners or Owners())
+    if consumers:
+        report.impact = service_impact(service, slices, consumers)
+    return report
 
 
-def audit_cluster(name: str, snapshot: Snapshot) -> ClusterReport:
+def consumers_of(snapshot: Snapshot) -> list[Present]:
+    """The consumers a snapshot's workloads run (from their images)."""
+    return detect((*snapshot.deployments, *snapshot.statefulsets, *snapshot.daemonsets))
+
+
+def audit_cluster(name: str, snapshot: Snapshot, consumers: Sequence[Present] | None = None) -> ClusterReport:
+    """The cluster's report; consumers are the declared ones, else those its workloads run."""
+    present = consumers_of(snapshot) if consumers is None else list(consumers)
     owners = Owners.of(snapshot)
     grouped = slices_by_service(snapshot.slices)
     services = sorted(snapshot.services, key=lambda s: (s.metadata.namespace, s.metadata.name))
-    reports = [classify(svc, grouped.get((svc.metadata.namespace, svc.metadata.name), []), owners)
+    reports = [audit_service(svc, grouped.get((svc.metadata.namespace, svc.metadata.name), []), owners, present)
                for svc in services]
     errors = [ErrorEntry(e.object, e.message) for e in snapshot.errors]
-    return ClusterReport(name, reports, errors)
+    return ClusterReport(name, reports, errors, consumer_reports(present, reports))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from sliceaudit.core.report import Report, ServiceReport, severity
+from sliceaudit.core.report import ClusterReport, Report, ServiceReport, severity
 
 _COLOURS = {"outage": "\x1b[1;31m", "degraded": "\x1b[33m", "ok": "\x1b[32m"}
 _RESET = "\x1b[0m"
@@ -21,11 +21,37 @@ def _row(cluster: str, s: ServiceReport) -> tuple[str, ...]:
             str(s.port_zero_endpoints), codes)
 
 
+def _printable(text: str) -> str:
+    """Input-derived text (image references, names from files) with control characters escaped."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _consumer_lines(cluster: ClusterReport, width: int, color: bool) -> list[str]:
+    """Cluster-wide consumer findings first and loud: they stop every route of that proxy."""
+    lines = []
+    for c in cluster.consumers:
+        for f in c.findings:
+            text = _printable(f"{f.code} [{cluster.name}]: {f.message}")
+            lines.extend(_paint(line, "outage", color) for line in textwrap.wrap(
+                text, width=width, subsequent_indent="  ", break_on_hyphens=False))
+    return lines
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    return textwrap.wrap(_printable(text), width=width, initial_indent="    ", subsequent_indent="      ",
+                         break_on_hyphens=False)
+
+
 def render_table(report: Report, color: bool = False, show_ok: bool = False, width: int = 100) -> str:
-    """Services in outage, then degraded (all Services with show_ok), each with its findings."""
-    flagged = [(c.name, s) for c in report.clusters for s in c.services if show_ok or s.status != "ok"]
+    """Consumer-wide failures, then Services in outage, then degraded (all Services with show_ok; ok ones a
+    consumer in use routes differently too), each with its findings and each consumer's impact."""
+    flagged = [(c.name, s) for c in report.clusters for s in c.services if show_ok or s.status != "ok" or s.impact]
     flagged.sort(key=lambda cs: (-severity(cs[1].status), cs[0], cs[1].namespace, cs[1].name))
     lines: list[str] = []
+    for c in report.clusters:
+        lines.extend(_consumer_lines(c, width, color))
+    if lines:
+        lines.append("")
     if flagged:
         rows = [_HEADER] + [_row(c, s) for c, s in flagged]
         widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
@@ -36,8 +62,14 @@ def render_table(report: Report, color: bool = False, show_ok: bool = False, wid
                 lines.extend(textwrap.wrap(f"{f.code}: {f.message}", width=width,
                                            initial_indent="    ", subsequent_indent="      ",
                                            break_on_hyphens=False))
+            for i in svc.impact:
+                lines.extend(_wrapped(f"IMPACT {i.message}", width))
         lines.append("")
     lines.append(_summary(report, color))
+    for c in report.clusters:
+        if c.consumers:
+            names = ", ".join(f"{p.name} {p.version}" for p in c.consumers)
+            lines.append(_printable(f"consumers [{c.name}]: {names}"))
     for c in report.clusters:
         for e in c.errors:
             lines.append(f"error [{c.name}] {e.object}: {e.message}")

@@ -225,10 +225,11 @@ def fetch_snapshot(client: KubeClient, *, owners: str = "needed", page_size: int
     """Services and EndpointSlices, plus the Pods and owners root cause needs (see module doc)."""
     check_owners(owners)
     base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
-    if owners == "none":
-        return base
     if owners == "all":
         return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
+    base = base.merge(consumer_workloads(client, page_size, deadline))   # which proxies run
+    if owners == "none":
+        return base
     namespaces = {ns for ns, _ in _problems(audit_cluster(client.name, base))}
     return base.merge(needed_owners(client, namespaces, page_size, deadline)) if namespaces else base
 
@@ -270,9 +271,15 @@ def _gather(client: KubeClient, kinds: Iterable[str], namespace: str | None, pag
     return Snapshot.of(records, errors)
 
 
+def consumer_workloads(client: KubeClient, page_size: int, deadline: float | None) -> Snapshot:
+    """Deployments, StatefulSets and DaemonSets cluster-wide: their images say which proxies run."""
+    return _gather_owners(client, ("Deployment", "StatefulSet", "DaemonSet"), [None], page_size, deadline,
+                          cost="the proxies it runs cannot be detected (give --consumer)")
+
+
 def _gather_owners(client: KubeClient, kinds: Iterable[str], scopes: list[str | None], page_size: int,
-                   deadline: float | None) -> Snapshot:
-    """Owner lists are best effort: a kind we may not read costs root cause, not the audit."""
+                   deadline: float | None, cost: str = "findings cannot name workloads here") -> Snapshot:
+    """Owner lists are best effort: a kind we may not read costs root cause (or detection), not the audit."""
     result = Snapshot()
     for kind in kinds:
         for ns in scopes:
@@ -281,6 +288,5 @@ def _gather_owners(client: KubeClient, kinds: Iterable[str], scopes: list[str | 
             except ClusterError as err:
                 if err.reason not in ("forbidden", "notfound"):
                     raise
-                result = result.merge(Snapshot(errors=(Rejected(
-                    resource(kind).resource, f"{err}; findings cannot name workloads here"),)))
+                result = result.merge(Snapshot(errors=(Rejected(resource(kind).resource, f"{err}; {cost}"),)))
     return result

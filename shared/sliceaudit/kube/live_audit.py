@@ -9,16 +9,19 @@ that breaks the order gets the whole list held, as `fetch_snapshot` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sliceaudit.core.audit import audit_cluster, audit_service, slices_by_service
+from sliceaudit.consumers.detect import Present
+from sliceaudit.core.audit import audit_cluster, audit_service, consumers_of, slices_by_service
 from sliceaudit.core.decode import Rejected
+from sliceaudit.core.impact import consumer_reports
 from sliceaudit.core.owners import Owners
 from sliceaudit.core.records import EndpointSlice, Service
 from sliceaudit.core.report import ClusterReport, ErrorEntry, ServiceReport
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.listing import (
     check_owners,
+    consumer_workloads,
     fetch_snapshot,
     iter_pages,
     list_kind,
@@ -36,7 +39,8 @@ class OutOfOrder(Exception):
 class NamespaceStream:
     """Audits the Services of each namespace once the list has moved past its slices."""
 
-    def __init__(self, services: Iterable[Service]):
+    def __init__(self, services: Iterable[Service], consumers: Sequence[Present] = ()):
+        self._consumers = consumers
         self._services: dict[str, list[Service]] = {}
         for svc in services:
             self._services.setdefault(svc.metadata.namespace, []).append(svc)
@@ -75,7 +79,7 @@ class NamespaceStream:
         for svc in self._services.get(ns, ()):
             key = (ns, svc.metadata.name)
             slices = grouped.get(key, [])
-            report = self.reports[key] = audit_service(svc, slices)
+            report = self.reports[key] = audit_service(svc, slices, consumers=self._consumers)
             if needs_root_cause(report):
                 self.kept[key] = (svc, slices)
         self._done.add(ns)
@@ -83,15 +87,21 @@ class NamespaceStream:
 
 
 def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_size: int = 500,
-               deadline: float | None = None) -> ClusterReport:
+               deadline: float | None = None, consumers: Sequence[Present] | None = None) -> ClusterReport:
     """`audit_cluster(name, fetch_snapshot(...))` in a fraction of the memory: slices are audited per
     namespace as they arrive, and with owners="needed" only the Services with findings are audited
-    again, with their namespaces' Pods and owners (owners only name the workloads behind findings)."""
+    again, with their namespaces' Pods and owners (owners only name the workloads behind findings).
+    Consumers are the declared ones, else those the cluster's workload images name."""
     check_owners(owners)
     if owners == "all":
-        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline))
+        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline),
+                             consumers)
+    detection_errors: tuple[Rejected, ...] = ()
+    if consumers is None:
+        workloads = consumer_workloads(client, page_size, deadline)
+        consumers, detection_errors = consumers_of(workloads), workloads.errors
     services = list_kind(client, "Service", page_size=page_size, deadline=deadline)
-    stream = NamespaceStream(services.items)
+    stream = NamespaceStream(services.items, consumers)
     slice_errors: list[Rejected] = []
     try:
         for page in iter_pages(client, "EndpointSlice", page_size=page_size, deadline=deadline):
@@ -103,13 +113,15 @@ def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_si
             slice_errors.extend(page.errors)
             del page   # the next page decodes while this one's closed namespaces are already freed
     except OutOfOrder:
-        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline))
+        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline),
+                             consumers)
     reports = stream.finish()
-    errors = [ErrorEntry(e.object, e.message) for e in (*services.errors, *slice_errors)]
+    errors = [ErrorEntry(e.object, e.message) for e in (*services.errors, *slice_errors, *detection_errors)]
     if owners == "none" or not stream.kept:
-        return ClusterReport(name, reports, errors)
+        return ClusterReport(name, reports, errors, consumer_reports(consumers, reports))
     extra = needed_owners(client, {ns for ns, _ in stream.kept}, page_size, deadline)
     index = Owners.of(extra)
-    again = {key: audit_service(svc, slices, index) for key, (svc, slices) in stream.kept.items()}
+    again = {key: audit_service(svc, slices, index, consumers) for key, (svc, slices) in stream.kept.items()}
     services_out = [again.get((s.namespace, s.name), s) for s in reports]
-    return ClusterReport(name, services_out, errors + [ErrorEntry(e.object, e.message) for e in extra.errors])
+    return ClusterReport(name, services_out, errors + [ErrorEntry(e.object, e.message) for e in extra.errors],
+                         consumer_reports(consumers, services_out))
