@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.decode import KINDS, decode_documents, decode_list
+from sliceaudit.core.records import EndpointSlice, Service
+from sliceaudit.core.resolve import resolve
 from sliceaudit.core.snapshot import Snapshot
 
 json_leaf = st.none() | st.booleans() | st.integers(-2, 70000) | st.text(max_size=5)
@@ -32,7 +34,7 @@ def slice_port(draw):
 def endpoint(draw):
     ep = {"addresses": draw(st.lists(ADDRESSES, min_size=1, max_size=2))}
     if draw(st.booleans()):
-        ep["conditions"] = {k: draw(st.none() | st.booleans()) for k in ("ready", "terminating")}
+        ep["conditions"] = {k: draw(st.none() | st.booleans()) for k in ("ready", "serving", "terminating")}
     return ep
 
 
@@ -40,13 +42,14 @@ def endpoint(draw):
 def service_with_slices(draw):
     ports = draw(st.lists(st.fixed_dictionaries({"name": NAMES, "protocol": PROTOCOLS,
                                                  "port": st.integers(1, 65535)}),
-                          max_size=3, unique_by=lambda p: (p["name"], p["protocol"] or "TCP")))
+                          max_size=3, unique_by=lambda p: p["name"]))  # the API keeps port names unique
     svc = {"kind": "Service", "metadata": {"name": "s", "namespace": "n"}, "spec": {"ports": ports}}
     slices = []
     for i in range(draw(st.integers(0, 4))):
         slices.append({
             "kind": "EndpointSlice",
             "metadata": {"name": f"s-{i}", "namespace": "n", "labels": {"kubernetes.io/service-name": "s"}},
+            "addressType": draw(st.sampled_from(["IPv4", "IPv4", "IPv6", "FQDN"])),
             "ports": draw(st.none() | st.lists(slice_port(), max_size=3)),
             "endpoints": draw(st.none() | st.lists(endpoint(), max_size=4)),
         })
@@ -64,33 +67,89 @@ def test_arbitrary_documents_never_raise(docs, kind):
     assert len(page.items) + len(page.errors) == len(docs)
 
 
-@settings(max_examples=400, deadline=None)
-@given(service_with_slices())
-def test_report_invariants(objects):
+def _audit(objects):
     records, errors = decode_documents((f"doc[{i}]", o) for i, o in enumerate(objects))
     assert not errors
     (svc,) = audit_cluster("c", Snapshot.of(records)).services
+    return svc
+
+
+def _ready(ep: dict) -> bool:
+    return (ep.get("conditions") or {}).get("ready") is not False
+
+
+def _backend(address: str, number: int) -> str:
+    return f"[{address}]:{number}" if ":" in address else f"{address}:{number}"
+
+
+def _ip(backend: str) -> str:
+    return backend.rsplit(":", 1)[0].strip("[]")
+
+
+@settings(max_examples=400, deadline=None)
+@given(service_with_slices())
+def test_report_invariants(objects):
+    svc = _audit(objects)
+    service, slices = objects[0], objects[1:]
+    proxied = [s for s in slices if s["addressType"] != "FQDN"]
+    # An endpoint: a first address some IPv4/IPv6 slice lists as ready.
+    endpoints = {ep["addresses"][0] for s in proxied for ep in s["endpoints"] or () if _ready(ep)}
+    assert svc.endpoints == len(endpoints)
+
     by_code: dict[str, set[str]] = {}
     for f in svc.findings:
         by_code.setdefault(f.code, set()).update(f.addresses)
         assert f.endpoints == len(f.addresses)
     assert svc.null_port_endpoints == len(by_code.get("NULL_PORTS", set()))
     assert svc.port_zero_endpoints == len(by_code.get("PORT_UNSET", set()) | by_code.get("PORT_ZERO", set()))
-
-    # An address that is a backend of every Service port appears in no finding.
-    backend_sets = [{b.rsplit(":", 1)[0].strip("[]") for b in p.backends} for p in svc.ports]
-    everywhere = set.intersection(*backend_sets) if backend_sets else set()
-    assert not everywhere & set().union(*by_code.values())
-
-    for p in svc.ports:
-        assert len(p.backends) <= svc.endpoints
     assert svc.null_port_endpoints <= svc.endpoints and svc.port_zero_endpoints <= svc.endpoints
+    assert ("FQDN_SLICE" in by_code) == (len(proxied) < len(slices))
+
+    backend_ips = {p.name: {_ip(b) for b in p.backends} for p in svc.ports}
+    for f in svc.findings:
+        if f.code in ("NULL_PORTS", "PORT_UNSET", "PORT_ZERO", "PORT_MISSING"):
+            assert set(f.addresses) <= endpoints
+            if len(f.ports) == 1:  # a backend is never a faulty endpoint of that same port
+                assert not set(f.addresses) & backend_ips[f.ports[0]], f
+
+    for p, sp in zip(svc.ports, service["spec"]["ports"]):
+        key = (sp["name"], sp["protocol"] or "TCP")
+        # Every backend is an ip:number some IPv4/IPv6 slice lists under this port's name and protocol.
+        listed = {_backend(ep["addresses"][0], e["port"]) for s in proxied for e in s["ports"] or ()
+                  if ((e.get("name") or ""), e.get("protocol") or "TCP") == key and e.get("port")
+                  for ep in s["endpoints"] or ()}
+        assert set(p.backends) <= listed
+
+    # Status follows from the endpoints and each port's backends.
+    terminating_only = {n for f in svc.findings if f.code == "TERMINATING_ONLY" for n in f.ports}
     if not svc.ports:
         expected = "ok"
-    elif svc.endpoints and any(not p.backends for p in svc.ports):
+    elif endpoints and any(not p.backends for p in svc.ports):
         expected = "outage"
-    elif svc.findings:
+    elif terminating_only or any(not endpoints <= backend_ips[p.name] for p in svc.ports):
         expected = "degraded"
     else:
         expected = "ok"
     assert svc.status == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(service_with_slices())
+def test_slice_order_and_fqdn_slices_change_nothing(objects):
+    svc = _audit(objects)
+    assert _audit([objects[0], *reversed(objects[1:])]) == svc
+    without_fqdn = _audit([o for o in objects if o.get("addressType") != "FQDN"])
+    svc.findings = [f for f in svc.findings if f.code != "FQDN_SLICE"]
+    assert without_fqdn == svc
+
+
+@settings(max_examples=200, deadline=None)
+@given(service_with_slices())
+def test_no_backend_is_a_fault_of_its_port(objects):
+    records, _ = decode_documents((f"doc[{i}]", o) for i, o in enumerate(objects))
+    service = next(r for r in records if isinstance(r, Service))
+    resolution = resolve(service.ports, [r for r in records if isinstance(r, EndpointSlice)])
+    for port in resolution.ports:
+        assert not port.served() & port.faults.keys()
+        assert set(port.faults) <= resolution.endpoints
+        assert port.unserved == len(resolution.endpoints - port.served()) >= len(port.faults)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sliceaudit.core.owners import Owners
-from sliceaudit.core.records import Endpoint, EndpointSlice, Service
+from sliceaudit.core.records import EndpointSlice, Service, ServicePort
 from sliceaudit.core.report import Finding, PortReport, ServiceReport
-from sliceaudit.core.resolve import PortResolution, State, resolve_port, serving_addresses
+from sliceaudit.core.resolve import PortResolution, Resolution, State, port_index, resolve, verdicts
 from sliceaudit.core.rootcause import advice, foreign_slices, lacking_workloads, selector_workloads
 
 _WHAT = {
@@ -20,80 +20,137 @@ _WHAT = {
                     "on it.",
 }
 
-
 _CODE = {State.NULL: "NULL_PORTS", State.UNSET: "PORT_UNSET", State.ZERO: "PORT_ZERO",
          State.MISSING: "PORT_MISSING"}
+FAULT_CODES = tuple(_CODE.values())
 
 
 def _port_label(name: str) -> str:
     return repr(name) if name else "(unnamed)"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def classify(service: Service, slices: Sequence[EndpointSlice], owners: Owners) -> ServiceReport:
-    serving = serving_addresses(slices)
     ports = service.ports
-    resolutions = [resolve_port(p, slices, serving) for p in ports]
-    port_reports = [PortReport(r.port.name or "", r.port.port, r.port.protocol or "TCP", r.backends())
-                    for r in resolutions]
+    resolution = resolve(ports, slices)
+    port_reports = [PortReport(r.port.name or "", r.port.port, r.port.protocol or "TCP", r.backend_labels())
+                    for r in resolution.ports]
+    endpoints = len(resolution.endpoints)
+    fqdn = _fqdn_finding(service, resolution.fqdn)
     if not ports:
         # Headless, DNS only: `ports: null` slices are what such a Service expects.
-        return ServiceReport(service.metadata.namespace, service.metadata.name, "ok", len(serving), 0, 0, [], [])
+        return ServiceReport(service.metadata.namespace, service.metadata.name, "ok", endpoints, 0, 0, [], fqdn)
 
-    findings = _findings(service, slices, resolutions, owners)
-    counts = {code: set() for code in ("NULL_PORTS", "PORT_UNSET", "PORT_ZERO", "PORT_MISSING")}
+    findings = _fault_findings(service, resolution, owners) + _terminating_finding(service, resolution) + fqdn
+    counts: dict[str, set[str]] = {code: set() for code in FAULT_CODES}
     for f in findings:
-        counts[f.code].update(f.addresses)
+        if f.code in counts:
+            counts[f.code].update(f.addresses)
 
-    if serving and any(not pr.backends for pr in port_reports):
+    if endpoints and any(not r.backends for r in resolution.ports):
         status = "outage"
-    elif findings:
+    elif any(r.unserved or r.terminating_only for r in resolution.ports):
         status = "degraded"
     else:
         status = "ok"
-    return ServiceReport(service.metadata.namespace, service.metadata.name, status, len(serving),
+    return ServiceReport(service.metadata.namespace, service.metadata.name, status, endpoints,
                          len(counts["NULL_PORTS"]), len(counts["PORT_UNSET"] | counts["PORT_ZERO"]),
                          port_reports, findings)
 
 
-def _findings(service: Service, slices: Sequence[EndpointSlice], resolutions: list[PortResolution],
-              owners: Owners) -> list[Finding]:
-    # code -> (addresses, slice names, Service ports involved); NULL/UNSET/ZERO are one finding
-    # across ports, PORT_MISSING is one finding per Service port.
-    groups: dict[tuple[str, str], tuple[set[str], set[str], list]] = {}
-    for r in resolutions:
-        for address, v in r.verdicts.items():
-            if v.state is State.BACKEND:
-                continue
-            code = _CODE[v.state]
-            key = (code, r.port.name or "" if code == "PORT_MISSING" else "")
+def _fault_findings(service: Service, resolution: Resolution, owners: Owners) -> list[Finding]:
+    # (code, port name) -> (addresses, slice names, Service ports involved by index); NULL, UNSET
+    # and ZERO are one finding across ports, PORT_MISSING one per Service port. Sets and dicts
+    # keep the grouping linear in ports x endpoints.
+    groups: dict[tuple[str, str], tuple[set[str], set[str], dict[int, ServicePort]]] = {}
+    for i, r in enumerate(resolution.ports):
+        port_name = r.port.name or ""
+        for address, (state, slice_name) in r.faults.items():
+            code = _CODE[state]
+            key = (code, port_name if state is State.MISSING else "")
             group = groups.get(key)
             if group is None:
-                group = groups[key] = (set(), set(), [])
+                group = groups[key] = (set(), set(), {})
             group[0].add(address)
-            group[1].add(v.slice)
-            if r.port not in group[2]:
-                group[2].append(r.port)
+            group[1].add(slice_name)
+            if i not in group[2]:
+                group[2][i] = r.port
     if not groups:
         return []
 
-    endpoints: dict[str, Endpoint] = {}
-    for s in slices:
-        for e in s.endpoints or ():
-            if e.address is not None:
-                endpoints.setdefault(e.address, e)
     spanning = selector_workloads(service, owners)
-    by_name = {s.metadata.name: s for s in slices}
+    records = resolution.endpoint_records()
+    by_name = {s.metadata.name: s for s in resolution.slices}
     out = []
-    for (code, _), (addresses, slice_names, ports) in sorted(groups.items()):
+    for (code, _), (addresses, slice_names, by_index) in sorted(groups.items()):
         address_list = sorted(addresses)
-        port_names = [p.name or "" for p in ports]
-        causes = lacking_workloads(service, ports, address_list, endpoints, owners)
+        involved = [by_index[i] for i in sorted(by_index)]
+        port_names = [p.name or "" for p in involved]
+        causes = lacking_workloads(service, involved, address_list, records, owners)
         foreign = foreign_slices(by_name[n] for n in slice_names)
         what = _WHAT[code].format(ports=", ".join(_port_label(n) for n in port_names))
         n = len(address_list)
-        message = (f"{n} endpoint{'s' if n != 1 else ''} of Service {service.metadata.namespace}/"
+        message = (f"{_plural(n, 'endpoint')} of Service {service.metadata.namespace}/"
                    f"{service.metadata.name} {'is' if n == 1 else 'are'} {what} "
-                   + advice(service, ports, causes, spanning, foreign, owners.known)).strip()
+                   + advice(service, involved, causes, spanning, foreign, owners.known)).strip()
         out.append(Finding(code, message, sorted(slice_names), n, address_list, port_names, causes,
                            [str(w) for w in spanning] if len(spanning) > 1 else []))
     return out
+
+
+def _terminating_finding(service: Service, resolution: Resolution) -> list[Finding]:
+    """Ports kube-proxy serves only through its graceful-termination fallback: an outage in waiting."""
+    served: list[PortResolution] = [r for r in resolution.ports if r.terminating_only]
+    if not served:
+        return []
+    addresses = sorted(set().union(*(r.served() for r in served)))
+    slice_names = _fallback_slices(service, resolution)
+    port_names = [r.port.name or "" for r in served]
+    faulty = any(r.unserved for r in served)
+    n = len(addresses)
+    one = len(port_names) == 1
+    labels = ", ".join(_port_label(p) for p in port_names)
+    message = (f"{'Port' if one else 'Ports'} {labels} of Service {service.metadata.namespace}/"
+               f"{service.metadata.name} {'has' if one else 'have'} no ready endpoint: kube-proxy sends "
+               f"{'its' if one else 'their'} traffic to {_plural(n, 'terminating endpoint')} that still "
+               f"{'serves' if n == 1 else 'serve'}, and it becomes an outage as soon as "
+               f"{'that pod exits' if n == 1 else 'those pods exit'} (at the end of the grace period). ")
+    if faulty:
+        message += ("Ready pods exist but serve no traffic on it: fix the other findings of this Service "
+                    "before the old pods are gone, or roll back the change that left them out.")
+    else:
+        message += ("No ready pod serves it: find out why the new pods are not ready (readiness probe, image, "
+                    "resources), or roll back; scale the workload up if it is being scaled to zero.")
+    return [Finding("TERMINATING_ONLY", message, slice_names, n, addresses, port_names)]
+
+
+def _fallback_slices(service: Service, resolution: Resolution) -> list[str]:
+    """The slices that list a fallback backend at its ip:port."""
+    ports = service.ports
+    index, n = port_index(ports), len(ports)
+    wanted = {i: r.backends for i, r in enumerate(resolution.ports) if r.terminating_only}
+    names = set()
+    for s in resolution.slices:
+        states, numbers = verdicts(s, index, n)
+        for i, backends in wanted.items():
+            addresses = backends.get(numbers[i]) if states[i] is State.BACKEND else None
+            if addresses and any(e.addresses and e.addresses[0] in addresses for e in s.endpoints or ()):
+                names.add(s.metadata.name)
+    return sorted(names)
+
+
+def _fqdn_finding(service: Service, fqdn: Sequence[EndpointSlice]) -> list[Finding]:
+    """FQDN slices: informational, counted nowhere (kube-proxy never reads them)."""
+    if not fqdn:
+        return []
+    addresses = sorted({e.addresses[0] for s in fqdn for e in s.endpoints or () if e.addresses and e.ready})
+    names = sorted(s.metadata.name for s in fqdn)
+    message = (f"{_plural(len(names), 'EndpointSlice')} of Service {service.metadata.namespace}/"
+               f"{service.metadata.name} {'has' if len(names) == 1 else 'have'} addressType FQDN: kube-proxy never "
+               "reads them, so the Service's cluster IP sends no traffic to those names, and they count for "
+               "nothing here. Only consumers that resolve names themselves use them; for a DNS alias use a "
+               "Service of type ExternalName, for proxied traffic publish IPv4 or IPv6 slices.")
+    return [Finding("FQDN_SLICE", message, names, len(addresses), addresses)]

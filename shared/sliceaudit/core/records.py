@@ -3,13 +3,13 @@
 Only the fields the audit needs are declared; msgspec skips the rest (managedFields, status, ...)
 while decoding. The API's nil rules live here, as defaults and properties, and nowhere else:
 an absent protocol is TCP, an absent port name is "", absent or empty slice ports mean "no
-ports", an absent ready condition means ready, an absent terminating condition means not
-terminating.
+ports", an absent ready or serving condition means true, an absent terminating condition means
+false (kube-proxy's reading: pkg/proxy/endpointslicecache.go, addEndpoints).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from msgspec import Meta, Struct, field
 
@@ -18,6 +18,8 @@ PortNumber = Annotated[int, Meta(ge=0, le=65535)]
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 SLICE_CONTROLLER = "endpointslice-controller.k8s.io"
+# The address types kube-proxy reads (one proxier per IP family); FQDN slices it never reads.
+PROXIED_ADDRESS_TYPES = ("IPv4", "IPv6")
 
 
 # gc=False: records hold plain data and can never form a cycle; tracking millions of them made the
@@ -95,13 +97,19 @@ class Endpoint(_Record):
         return self.conditions is None or self.conditions.ready is not False
 
     @property
+    def serving(self) -> bool:
+        """Absent serving means serving."""
+        return self.conditions is None or self.conditions.serving is not False
+
+    @property
     def terminating(self) -> bool:
+        """Absent terminating means not terminating."""
         return self.conditions is not None and self.conditions.terminating is True
 
 
 class EndpointSlice(_Record):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
-    address_type: str = "IPv4"
+    address_type: Literal["IPv4", "IPv6", "FQDN"] = "IPv4"
     endpoints: tuple[Endpoint, ...] | None = None
     ports: tuple[EndpointPort, ...] | None = None
 
@@ -113,6 +121,11 @@ class EndpointSlice(_Record):
     def has_ports(self) -> bool:
         """False for `ports: null`, an absent `ports` and `ports: []` alike."""
         return bool(self.ports)
+
+    @property
+    def proxied(self) -> bool:
+        """kube-proxy reads IPv4 and IPv6 slices; FQDN slices never."""
+        return self.address_type in PROXIED_ADDRESS_TYPES
 
     @property
     def managed_by(self) -> str | None:

@@ -1,8 +1,15 @@
-"""Port resolution per Service port, the way a correct consumer (kube-proxy) does it.
+"""Backends per Service port, the way kube-proxy programs them.
 
-For each Service port and each endpoint address, the best thing any of the Service's slices
-says about that address wins: a usable number, else a number-less entry, else port 0, else
-`ports: null`, else "this slice has ports, but not this one".
+kube-proxy reads a Service's IPv4 and IPv6 slices, never FQDN ones (pkg/proxy/
+endpointschangetracker.go, EndpointSliceUpdate). Per Service port (name, protocol) it collects
+the endpoints of every slice that lists that port with a number 1..65535, keyed by `ip:port`, a
+non-terminating copy replacing a terminating one (pkg/proxy/endpointslicecache.go,
+endpointInfoByServicePort and addEndpoints). Traffic goes to the ready candidates, else to the
+serving and terminating ones (pkg/proxy/topology.go, CategorizeEndpoints).
+
+An endpoint (a first address some slice lists as ready) that is a backend of a port is fine on
+it whatever another slice says; otherwise the best thing a slice says of it for that port is its
+fault there: a number-less entry, else port 0, else `ports: null`, else "not this port".
 """
 
 from __future__ import annotations
@@ -11,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from sliceaudit.core.records import EndpointSlice, ServicePort
+from sliceaudit.core.records import Endpoint, EndpointSlice, ServicePort
 
 
 class State(IntEnum):
-    """What a slice makes of an endpoint for one Service port; lower is better."""
+    """What a slice makes of its ready endpoints for one Service port; lower is better."""
 
     BACKEND = 0
     UNSET = 1     # matching entry without a number
@@ -24,70 +31,169 @@ class State(IntEnum):
     MISSING = 4   # slice has ports, none matching this Service port
 
 
-@dataclass(frozen=True)
-class Verdict:
-    state: State
-    number: int        # the port number for BACKEND, else 0
-    slice: str         # the slice that decided it
+# A candidate's copy rank, lower wins: not terminating first (addEndpoints keeps the
+# non-terminating copy), then ready, then serving. kube-proxy leaves the choice between two
+# copies of equal terminating state to map order; this order makes the audit the same in any
+# slice order.
+_TERMINATING, _NOT_READY, _NOT_SERVING = 4, 2, 1
+
+
+def _is_fallback(rank: int) -> bool:
+    """Serving and terminating: CategorizeEndpoints' graceful-termination fallback."""
+    return bool(rank & _TERMINATING) and not rank & _NOT_SERVING
+
+
+def backend_label(address: str, number: int) -> str:
+    """`ip:port`, IPv6 in brackets."""
+    return f"[{address}]:{number}" if ":" in address else f"{address}:{number}"
 
 
 @dataclass(frozen=True)
 class PortResolution:
     port: ServicePort
-    verdicts: dict[str, Verdict]   # serving address -> verdict
+    backends: dict[int, list[str]]         # target number -> backend addresses
+    terminating_only: bool                 # backends are kube-proxy's serving+terminating fallback
+    faults: dict[str, tuple[State, str]]   # endpoint that is no backend -> (its best state, slice saying it)
+    unserved: int                          # endpoints that are no backend of this port (faults included)
 
-    def backends(self) -> list[str]:
-        """`ip:port` strings, IPv6 in brackets, sorted."""
-        out = []
-        for address, v in self.verdicts.items():
-            if v.state is State.BACKEND:
-                out.append(f"[{address}]:{v.number}" if ":" in address else f"{address}:{v.number}")
+    def backend_labels(self) -> list[str]:
+        out: list[str] = []
+        for number, addresses in self.backends.items():
+            suffix = f":{number}"
+            out.extend([f"[{a}]{suffix}" if ":" in a else a + suffix for a in addresses])
         out.sort()
         return out
 
-
-def serving_addresses(slices: Sequence[EndpointSlice]) -> set[str]:
-    """Distinct first addresses that are ready and that no slice marks terminating."""
-    ready: set[str] = set()
-    terminating: set[str] = set()
-    for s in slices:
-        for e in s.endpoints or ():
-            address = e.address
-            if address is None:
-                continue
-            if e.terminating:
-                terminating.add(address)
-            elif e.ready:
-                ready.add(address)
-    return ready - terminating
+    def served(self) -> set[str]:
+        """Addresses that are a backend of this port at some number."""
+        return set().union(*self.backends.values())
 
 
-def slice_verdict(s: EndpointSlice, key: tuple[str, str]) -> tuple[State, int]:
+@dataclass(frozen=True)
+class Resolution:
+    endpoints: set[str]                 # first addresses some read slice lists as ready
+    ports: list[PortResolution]         # in Service port order
+    slices: list[EndpointSlice]         # the slices kube-proxy reads, in name order
+    fqdn: list[EndpointSlice]           # FQDN slices: kube-proxy never reads them
+
+    def endpoint_records(self) -> dict[str, Endpoint]:
+        """Each endpoint's first ready record (slices in name order): its targetRef names the pod."""
+        out: dict[str, Endpoint] = {}
+        for s in self.slices:
+            for e in s.endpoints or ():
+                if e.addresses and e.ready:
+                    out.setdefault(e.addresses[0], e)
+        return out
+
+
+def verdicts(s: EndpointSlice, index: dict[tuple[str, str], int], n: int) -> tuple[list[State], list[int]]:
+    """Per Service port, the slice's state and number (the first entry of a name and protocol counts)."""
     if not s.has_ports:
-        return State.NULL, 0
+        return [State.NULL] * n, [0] * n
+    states, numbers = [State.MISSING] * n, [0] * n
     for p in s.ports:
-        if p.key == key:
-            if p.port is None:
-                return State.UNSET, 0
-            if p.port == 0:
-                return State.ZERO, 0
-            return State.BACKEND, p.port
-    return State.MISSING, 0
+        i = index.get(p.key)
+        if i is None or states[i] is not State.MISSING:
+            continue
+        if p.port is None:
+            states[i] = State.UNSET
+        elif p.port == 0:
+            states[i] = State.ZERO
+        else:
+            states[i], numbers[i] = State.BACKEND, p.port
+    return states, numbers
 
 
-def resolve_port(port: ServicePort, slices: Sequence[EndpointSlice], serving: set[str]) -> PortResolution:
-    key = port.key
-    verdicts: dict[str, Verdict] = {}
-    for s in slices:
+def port_index(ports: Sequence[ServicePort]) -> dict[tuple[str, str], int]:
+    index: dict[tuple[str, str], int] = {}
+    for i, p in enumerate(ports):
+        index.setdefault(p.key, i)
+    return index
+
+
+def _name(s: EndpointSlice) -> str:
+    return s.metadata.name
+
+
+def resolve(ports: Sequence[ServicePort], slices: Sequence[EndpointSlice]) -> Resolution:
+    """Every Service port's backends and faults, in one pass over the slices."""
+    index = port_index(ports)
+    n = len(ports)
+    # Per Service port: target number -> address -> best copy rank.
+    candidates: list[dict[int, dict[str, int]]] = [{} for _ in range(n)]
+    faults: list[dict[str, tuple[State, str]]] = [{} for _ in range(n)]
+    endpoints: set[str] = set()
+    # Name order: which slice a finding names does not depend on list order.
+    ordered = sorted(slices, key=_name)
+    read = [s for s in ordered if s.proxied]
+    fqdn = [s for s in ordered if not s.proxied]
+    for s in read:
         if not s.endpoints:
             continue  # placeholder slices carry nothing to judge
-        state, number = slice_verdict(s, key)
-        verdict = Verdict(state, number, s.metadata.name)
+        best: dict[str, int] = {}   # this slice's copies: address -> best rank
+        ready: list[str] = []
         for e in s.endpoints:
-            address = e.address
-            if address not in serving:
+            if not e.addresses:
                 continue
-            current = verdicts.get(address)
-            if current is None or state < current.state:
-                verdicts[address] = verdict
-    return PortResolution(port, verdicts)
+            address = e.addresses[0]
+            c = e.conditions
+            if c is None:
+                rank = 0
+            else:
+                rank = ((_TERMINATING if c.terminating else 0) | (_NOT_READY if c.ready is False else 0)
+                        | (_NOT_SERVING if c.serving is False else 0))
+                if rank & _NOT_READY:
+                    held = best.setdefault(address, rank)
+                    if rank < held:
+                        best[address] = rank
+                    continue
+            ready.append(address)
+            held = best.setdefault(address, rank)
+            if rank < held:
+                best[address] = rank
+        endpoints.update(ready)
+        states, numbers = verdicts(s, index, n)
+        for i in range(n):
+            state = states[i]
+            if state is State.BACKEND:
+                by_number = candidates[i]
+                found = by_number.get(numbers[i])
+                if found is None:
+                    by_number[numbers[i]] = dict(best)
+                elif found.keys().isdisjoint(best):
+                    found.update(best)
+                else:
+                    for address, rank in best.items():
+                        held = found.setdefault(address, rank)
+                        if rank < held:
+                            found[address] = rank
+            elif ready:
+                seen = faults[i]
+                name = s.metadata.name
+                for address in ready:
+                    held = seen.get(address)
+                    if held is None or state < held[0]:
+                        seen[address] = (state, name)
+
+    resolved = []
+    for i, port in enumerate(ports):
+        by_number = candidates[i]
+        backends: dict[int, list[str]] = {}
+        for number, found in by_number.items():
+            addresses = [a for a, rank in found.items() if not rank & _NOT_READY]
+            if addresses:
+                backends[number] = addresses
+        terminating_only = False
+        if not backends:
+            for number, found in by_number.items():
+                addresses = [a for a, rank in found.items() if _is_fallback(rank)]
+                if addresses:
+                    backends[number] = addresses
+            terminating_only = bool(backends)
+        served = set().union(*backends.values())
+        port_faults = faults[i]
+        if port_faults:
+            port_faults = {a: v for a, v in port_faults.items() if a not in served}
+        unserved = 0 if endpoints <= served else len(endpoints - served)
+        resolved.append(PortResolution(port, backends, terminating_only, port_faults, unserved))
+    return Resolution(endpoints, resolved, read, fqdn)
