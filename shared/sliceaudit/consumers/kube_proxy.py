@@ -8,14 +8,14 @@ from sliceaudit.consumers.model import Behaviour, Consumer, Outcome
 from sliceaudit.consumers.reading import routes
 from sliceaudit.consumers.versions import VersionRange, v
 from sliceaudit.core.records import EndpointSlice, Service
-from sliceaudit.core.resolve import resolve_port, serving_addresses
+from sliceaudit.core.resolve import resolve
 
 SOURCE = "kubernetes pkg/proxy/endpointslicecache.go (via sliceaudit core/resolve.py)"
 
 
 def model(service: Service, slices: Sequence[EndpointSlice]) -> Outcome:
-    serving = serving_addresses(slices)
-    return Outcome(tuple(routes(p, resolve_port(p, slices, serving).backends()) for p in service.ports))
+    resolution = resolve(service.ports, slices)
+    return Outcome(tuple(routes(r.port, r.backend_labels()) for r in resolution.ports))
 
 
 CONSUMER = Consumer(
