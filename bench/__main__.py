@@ -6,9 +6,9 @@ import importlib
 import sys
 from pathlib import Path
 
-from bench.results import print_figures, write
+from bench.results import print_figures, print_verdict, write
 
-# Each suite is a module with run() -> list[Figure]; later issues append theirs.
+# Each suite is a module with run() -> list[Figure] (bench/results.py); register one by adding its name.
 SUITES = ["bench.core", "bench.exporter", "bench.kube", "bench.predict"]
 
 
@@ -26,6 +26,7 @@ def main() -> int:
         figures.extend(got)
     out = Path("bench-results.json")
     write(figures, out)
+    print_verdict(figures)
     print(f"wrote {out} ({len(figures)} figures)")
     return 0
 

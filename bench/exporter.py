@@ -6,12 +6,15 @@
   100,000 slices held, against re-auditing the whole cluster per event (a stateless design).
 - memory: RSS of a fresh process holding 100,000 slices, ours (compact records) against holding
   the decoded records as they come.
+- startup: `sliceaudit exporter` from spawn to /readyz with 100,000 slices, against a fresh
+  process that lists and audits the same cluster once (the floor).
 - latency: a slice turns `ports: null` in the simulator's API server until the gauge changes on
   /metrics, against one list + audit of the same cluster (the floor of any polling design).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -23,10 +26,12 @@ from typing import NamedTuple
 
 import msgspec
 
-from bench.results import Figure, figure
+from bench.probe import ROOT, RUNS, interleaved, rss_mb, serve
+from bench.results import Figure, at_most, figure, ratio_at_most
 
 RENDER_SERVICES = 20_000
 HELD_SLICES = 100_000
+STARTUP_SLICES = 100_000
 ENDPOINTS_PER_SLICE = 3
 ROUNDS = 5
 
@@ -187,14 +192,6 @@ def bench_events() -> list[Figure]:
 # --- memory (fresh processes) ----------------------------------------------------------------
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 class AsDecoded(NamedTuple):
     """A decoded slice held as it came, with the keys the state files it under."""
 
@@ -211,14 +208,13 @@ def hold_records(state_module) -> None:
     state_module.compact_service = lambda s: s
 
 
-def hold(mode: str, directory: str) -> None:
-    """Run in a fresh process: list HELD_SLICES slices, relist them once, print the resident memory.
+def probe_hold(mode: str, directory: str) -> dict:
+    """In a fresh process: list HELD_SLICES slices, relist them once, report the resident memory.
 
     The list bytes are read from files, as from the network. `records` is the same state holding
     the decoded records as they come (no compaction): the baseline.
     """
     import gc
-    import resource
     from pathlib import Path
 
     import exporter.state as state_module
@@ -233,8 +229,7 @@ def hold(mode: str, directory: str) -> None:
             state.apply_list(kind, items)
             del items
     gc.collect()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rss_mb": _rss_mb(), "peak_mb": peak, "services": len(state.values())}))
+    return {"rss_mb": rss_mb(), "peak_mb": rss_mb("VmHWM"), "services": len(state.values())}
 
 
 def bench_memory() -> list[Figure]:
@@ -244,16 +239,97 @@ def bench_memory() -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="sliceaudit-bench-") as directory:
         for kind, data in cluster_pages(HELD_SLICES // 4, 4).items():
             (Path(directory) / kind).write_bytes(data)
+        ours, plain = interleaved("bench.exporter", [("hold", "compact", directory), ("hold", "records", directory)])
+    print(f"   memory: {HELD_SLICES} slices of {ENDPOINTS_PER_SLICE} endpoints; peak during the relist "
+          f"{statistics.median(r['peak_mb'] for r in ours):.0f} MB ours, "
+          f"{statistics.median(r['peak_mb'] for r in plain):.0f} MB holding records")
+    return [figure(f"exporter: RSS with {HELD_SLICES // 1000}k slices held (after a relist)",
+                   [r["rss_mb"] for r in ours], "MB", "same state holding decoded records",
+                   [r["rss_mb"] for r in plain], targets=(at_most(200), ratio_at_most(0.35)))]
 
-        def measure(mode: str) -> dict:
-            out = subprocess.run([sys.executable, "-m", "bench.exporter", "hold", mode, directory],
-                                 capture_output=True, text=True, check=True, timeout=300).stdout
-            return json.loads(out.strip().splitlines()[-1])
 
-        ours, plain = measure("compact"), measure("records")
-    print(f"   memory: peak {ours['peak_mb']:.0f} MB ours, {plain['peak_mb']:.0f} MB holding records")
-    return [figure(f"exporter: RSS with {HELD_SLICES // 1000}k slices held (after a relist)", ours["rss_mb"], "MB",
-                   "same state holding decoded records", plain["rss_mb"])]
+# --- start to /readyz (fresh processes) -------------------------------------------------------
+
+
+def probe_floor(config_path: str) -> dict:
+    """One list + audit of the cluster, as `sliceaudit scan --context` runs it (no root cause)."""
+    from sliceaudit.kube.clusters import connect, kubeconfig_clusters
+    from sliceaudit.kube.live_audit import audit_live
+
+    with connect(kubeconfig_clusters(config_path)[0]) as client:
+        report = audit_live(client, "bench", owners="none")
+    return {"services": len(report.services)}
+
+
+def _spawned(argv: list[str], until, settle: float = 0.0) -> tuple[float, dict]:
+    """Seconds from spawning `argv` until `until(process)` is true, and its memory `settle` s later."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while not until(proc):
+            if proc.poll() is not None and proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv[1:3])} failed: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.01)
+        seconds = time.perf_counter() - start
+        time.sleep(settle)
+        memory = {}
+        with contextlib.suppress(OSError), open(f"/proc/{proc.pid}/status") as f:
+            memory = {k: int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in f)
+                      if k in ("VmRSS", "VmHWM")}
+        return seconds, memory
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def _ready(url: str):
+    def check(proc) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+    return check
+
+
+def bench_startup() -> list[Figure]:
+    """`sliceaudit exporter` from spawn to /readyz 200, against a fresh process listing and auditing once."""
+    import socket
+    import tempfile
+    from pathlib import Path
+
+    from sliceaudit.sim.fleet import SimCluster
+    from sliceaudit.sim.fleetrun import kubeconfig_for
+    from sliceaudit.sim.server import ApiServer
+
+    services = STARTUP_SLICES // 4
+    objects = {"Service": [_service(i) for i in range(services)],
+               "EndpointSlice": [_slice(i, j, broken=(i % 10 == 0 and j == 0))
+                                 for i in range(services) for j in range(4)]}
+    ours: list[float] = []
+    floor: list[float] = []
+    memory: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp, ApiServer(SimCluster("bench", objects, {})) as server:
+        del objects
+        config = Path(tmp) / "kubeconfig.json"
+        config.write_text(json.dumps(kubeconfig_for({"bench": server})))
+        exe = str(Path(sys.executable).with_name("sliceaudit"))
+        for _ in range(RUNS):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            seconds, mem = _spawned([exe, "exporter", "--kubeconfig", str(config), "--listen", f"127.0.0.1:{port}",
+                                     "--log-level", "warning"], _ready(f"http://127.0.0.1:{port}/readyz"), settle=2.0)
+            ours.append(seconds)
+            memory.append(mem)
+            floor.append(_spawned([sys.executable, "-m", "bench.exporter", "floor", str(config)],
+                                  lambda proc: proc.poll() == 0)[0])
+    print(f"   startup: {STARTUP_SLICES} slices of {ENDPOINTS_PER_SLICE} endpoints over HTTPS; the exporter "
+          f"process at /readyz: {statistics.median(m.get('VmRSS', 0) for m in memory):.0f} MB resident "
+          f"(kubernetes client included), peak {statistics.median(m.get('VmHWM', 0) for m in memory):.0f} MB")
+    return [figure(f"exporter: start -> /readyz, {STARTUP_SLICES // 1000}k slices", ours, "s",
+                   "a fresh process: one list + audit (the floor)", floor, targets=(ratio_at_most(1.3),))]
 
 
 # --- latency ---------------------------------------------------------------------------------
@@ -316,13 +392,8 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
 
 
 def run() -> list[Figure]:
-    return bench_render() + bench_events() + bench_memory() + bench_latency()
+    return bench_render() + bench_events() + bench_memory() + bench_startup() + bench_latency()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "hold":
-        hold(sys.argv[2], sys.argv[3])
-    else:
-        from bench.results import print_figures
-
-        print_figures(run())
+    serve({"hold": probe_hold, "floor": probe_floor})

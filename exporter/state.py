@@ -68,6 +68,7 @@ class ClusterState:
         self._blocks: tuple[bytes, ...] | None = None    # one joined block per family; None once a line changes
         self._cut = 0                                    # series the cap leaves out of the current blocks
         self._listed: set[str] = set()
+        self._synced = False  # every resource listed and every Service audited once: scrapes show them
         self._healthy: dict[str, bool] = {kind: False for kind in RESOURCES}
         self._failed_once = False
         self._last_sync = 0.0
@@ -95,6 +96,11 @@ class ClusterState:
             if first_sync:
                 touched = set(self._services)
         self._recompute_batched(touched)
+        if first_sync:
+            # Only now do scrapes and /readyz see the cluster: never a part of its Services.
+            with self._lock:
+                self._synced = True
+                self._blocks = None
 
     def apply_event(self, kind: str, event: WatchEvent) -> None:
         """One ADDED, MODIFIED or DELETED object (watch_kind keeps bookmarks and errors to itself)."""
@@ -153,8 +159,8 @@ class ClusterState:
 
     @property
     def synced(self) -> bool:
-        """Every watched resource has listed at least once."""
-        return len(self._listed) == len(RESOURCES)
+        """Every watched resource has listed at least once, and every Service has been audited since."""
+        return self._synced
 
     @property
     def attempted(self) -> bool:
@@ -282,7 +288,7 @@ class ClusterState:
 
     def _recompute(self, key: ServiceKey) -> None:
         """Re-audits one Service (lock held); its lines change only when its numbers do."""
-        if not self.synced:
+        if len(self._listed) < len(RESOURCES):
             return  # the first full recompute happens once every resource has listed
         service = self._services.get(key)
         if service is None:
