@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
+from exporter.compact import compact
 from exporter.config import ExporterConfig
 from exporter.fleet import ClusterSource
 from exporter.server import MetricsServer
@@ -33,6 +34,12 @@ class _Watched:
     fingerprint: str | None
 
 
+def watch_compact(client, kind: str, **callbacks) -> None:
+    """watch_kind keeping only the state's compact copies of listed objects, made as each page arrives:
+    a relist never holds the whole list's records at once (and their memory is given back after)."""
+    watch_kind(client, kind, keep=compact, **callbacks)
+
+
 class Exporter:
     """Start with `start()` (or `with`), stop with `stop()`; `url` once started.
 
@@ -42,7 +49,7 @@ class Exporter:
     """
 
     def __init__(self, config: ExporterConfig, clusters: Sequence[ClusterAccess], *,
-                 source: ClusterSource | None = None, connect: Callable = connect, watch: Callable = watch_kind):
+                 source: ClusterSource | None = None, connect: Callable = connect, watch: Callable = watch_compact):
         self.config = config
         self.source = source
         self.limiter = WarningLimiter()

@@ -134,7 +134,9 @@ class HeldSlice(msgspec.Struct, frozen=True, gc=False):
     addresses: bytes | tuple[str | None, ...]  # the endpoints' first addresses, in order
 
 
-def compact_slice(s: EndpointSlice) -> HeldSlice:
+def compact_slice(s: EndpointSlice | HeldSlice) -> HeldSlice:
+    if isinstance(s, HeldSlice):
+        return s  # compacted already, as its list page arrived
     endpoints = s.endpoints
     conditions = None if endpoints is None else bytes(_condition_code(e.conditions) for e in endpoints)
     return HeldSlice(
@@ -158,8 +160,19 @@ def expand_slice(held: HeldSlice) -> EndpointSlice:
 # --- services -----------------------------------------------------------------------------------
 
 
-def compact_service(s: Service) -> Service:
+class HeldService(Service, frozen=True, gc=False):
+    """A Service record that owns its memory and holds only its name and spec."""
+
+
+def compact_service(s: Service) -> HeldService:
     """Its name and spec (ports shared between Services); the audit reads nothing else."""
+    if isinstance(s, HeldService):
+        return s
     spec = _fresh_record(s.spec)
-    return Service(metadata=ObjectMeta(name=_fresh(s.metadata.name), namespace=_strings(s.metadata.namespace)),
-                   spec=msgspec.structs.replace(spec, ports=_ports(spec.ports)))
+    return HeldService(metadata=ObjectMeta(name=_fresh(s.metadata.name), namespace=_strings(s.metadata.namespace)),
+                       spec=msgspec.structs.replace(spec, ports=_ports(spec.ports)))
+
+
+def compact(record: Service | EndpointSlice) -> HeldService | HeldSlice:
+    """What the exporter holds of a Service or an EndpointSlice."""
+    return compact_slice(record) if isinstance(record, EndpointSlice) else compact_service(record)

@@ -205,16 +205,21 @@ def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, p
 
 
 def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
-              deadline: float | None = None, sleep: Callable[[float], object] = time.sleep) -> Listed:
-    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires."""
-    items: list[Record] = []
+              deadline: float | None = None, sleep: Callable[[float], object] = time.sleep,
+              keep: Callable[[Record], object] | None = None) -> Listed:
+    """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires.
+
+    With `keep`, the items are what `keep(record)` made of each record as its page arrived, so each
+    page's records are freed before the next is decoded (the exporter keeps compact copies).
+    """
+    items: list = []
     errors: list[Rejected] = []
     version = ""
     for page in iter_pages(client, kind, namespace, page_size=page_size, deadline=deadline, sleep=sleep):
         if page is None:
             items, errors = [], []
             continue
-        items.extend(page.items)
+        items.extend(page.items if keep is None else map(keep, page.items))
         errors.extend(page.errors)
         version = page.resource_version
     return Listed(tuple(items), tuple(errors), version)

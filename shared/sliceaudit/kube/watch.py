@@ -66,10 +66,12 @@ def watch_kind(client: KubeClient, kind: str, *,
                namespace: str | None = None,
                page_size: int = 500,
                timeout_seconds: int = TIMEOUT_SECONDS,
-               read_timeout: float = READ_TIMEOUT) -> None:
+               read_timeout: float = READ_TIMEOUT,
+               keep: Callable[[Record], object] | None = None) -> None:
     """Lists `kind`, then streams its changes until `stop` is set; never raises for a cluster fault.
 
-    `on_list(records, resource_version)` gets the full state after every (re)list;
+    `on_list(records, resource_version)` gets the full state after every (re)list (with `keep`, what
+    `keep(record)` made of each record, applied page by page: a list never holds all its records);
     `on_event(event)` gets each ADDED/MODIFIED/DELETED event (bookmarks only advance the version);
     `on_restart(reason)` is called whenever the watch must relist or reconnect after a fault;
     `on_error(ClusterError)` for each fault (one line, secret-free); `on_reject(Rejected)` for an
@@ -78,17 +80,18 @@ def watch_kind(client: KubeClient, kind: str, *,
     """
     resource(kind)  # an unknown kind is a programming error: raise before starting
     _Watch(client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
-           page_size, timeout_seconds, read_timeout).run()
+           page_size, timeout_seconds, read_timeout, keep).run()
 
 
 class _Watch:
     def __init__(self, client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
-                 page_size, timeout_seconds, read_timeout):
+                 page_size, timeout_seconds, read_timeout, keep=None):
         self.client, self.kind, self.namespace = client, kind, namespace
         self.on_list, self.on_event, self.stop = on_list, on_event, stop
         self.on_restart, self.on_error, self.on_reject = on_restart, on_error, on_reject
         self.on_sync = on_sync
         self.page_size, self.timeout_seconds, self.read_timeout = page_size, timeout_seconds, read_timeout
+        self.keep = keep
         self.resource_version: str | None = None
         self.failures = 0
         self._lock = threading.Lock()
@@ -123,7 +126,7 @@ class _Watch:
 
     def _list(self) -> None:
         listed = list_kind(self.client, self.kind, self.namespace, page_size=self.page_size,
-                           sleep=self._sleep)
+                           sleep=self._sleep, keep=self.keep)
         for rejected in listed.errors:
             self._reject(rejected)
         self.on_list(listed.items, listed.resource_version)
