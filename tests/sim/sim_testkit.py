@@ -40,10 +40,11 @@ def core_audit(name: str, objects: dict[str, list[dict]]) -> dict:
     import msgspec
 
     from sliceaudit.core.audit import audit_cluster
-    from sliceaudit.core.decode import decode_object
+    from sliceaudit.core.decode import KINDS, decode_object
     from sliceaudit.core.snapshot import Snapshot
 
-    records = [decode_object(kind, obj) for kind, objs in objects.items() for obj in objs]
+    # Endpoints are the mirroring controller's input: the audit reads the slices made from them.
+    records = [decode_object(kind, obj) for kind, objs in objects.items() if kind in KINDS for obj in objs]
     return msgspec.to_builtins(audit_cluster(name, Snapshot.of(records)))
 
 

@@ -19,7 +19,7 @@ from sliceaudit.sim.fleetrun import kubeconfig_for
 BIN = Path(sys.executable).parent
 KUBECTL = str(BIN / "kubectl")
 SLICEAUDIT = str(BIN / "sliceaudit")
-KINDS = "services,endpointslices,pods,replicasets,deployments,statefulsets,daemonsets"
+KINDS = "services,endpoints,endpointslices,pods,replicasets,deployments,statefulsets,daemonsets"
 
 
 @pytest.fixture(scope="module")

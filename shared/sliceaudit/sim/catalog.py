@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from sliceaudit.sim.cluster import ClusterSim
-from sliceaudit.sim.model import Container, ContainerPort, HandSlice, Service, ServicePort, Template, Workload
+from sliceaudit.sim.model import (
+    Container,
+    ContainerPort,
+    EndpointsSubset,
+    HandSlice,
+    Pod,
+    Service,
+    ServicePort,
+    Template,
+    Workload,
+)
 
 NAMESPACES = ("payments", "checkout", "search", "catalog", "identity", "media", "ads", "billing",
               "shipping", "notifications", "reviews", "platform")
@@ -16,7 +26,7 @@ HAND_MANAGERS = ("external-endpoints.example.com", "db-proxy-controller.example.
 HEALTHY = {
     "web": 30, "multi-port": 12, "unnamed-port": 8, "numeric-target": 8, "dual-stack": 6, "sidecar": 6,
     "dns": 3, "headless-sts": 5, "headless-noports": 4, "daemonset": 3, "selectorless": 6, "no-pods": 4,
-    "not-ready": 4, "big": 1,
+    "not-ready": 4, "big": 1, "stragglers": 3, "peer-discovery": 2, "ipv6-only": 2, "mirrored": 3,
 }
 # Misconfigured kinds: (healthy base kinds, how break_service makes them).
 BROKEN = {
@@ -47,11 +57,11 @@ def workload(sim: ClusterSim, kind: str, ns: str, name: str, app: str, template:
 
 
 def service(sim: ClusterSim, kind: str, ns: str, name: str, ports: list[ServicePort], *, selector=True,
-            headless=False, dual=False) -> Service:
+            headless=False, dual=False, **extra) -> Service:
     ip4, ip6 = sim.ids.service_ips()
     return sim.add_service(Service(
         ns, name, sim.ids.uid(), tuple(ports), {"app": name} if selector else None,
-        None if headless else ip4, None if headless else ip6, dual, sim.clock, _labels(ns, name), kind))
+        None if headless else ip4, None if headless else ip6, dual, sim.clock, _labels(ns, name), kind, **extra))
 
 
 def build(sim: ClusterSim, kind: str, ns: str, name: str) -> Service:
@@ -106,6 +116,21 @@ def build(sim: ClusterSim, kind: str, ns: str, name: str) -> Service:
         return service(sim, kind, ns, name, [ServicePort("metrics", 9100, "metrics")])
     if kind == "selectorless":
         return _selectorless(sim, ns, name)
+    if kind == "stragglers":
+        return _stragglers(sim, ns, name, Template((app,)), http_port)
+    if kind == "peer-discovery":
+        # etcd-style peers find each other before they are ready: publishNotReadyAddresses.
+        peer, client = ContainerPort("peer", 2380), ContainerPort("client", 2379)
+        c = Container("etcd", f"quay.io/coreos/etcd:v3.5.{sim.rng.randrange(9, 17)}", (client, peer))
+        w = workload(sim, "StatefulSet", ns, name, name, Template((c,)), 3)
+        sim.set_ready(w.pods[-1], False)
+        return service(sim, kind, ns, name, [ServicePort("peer", 2380, "peer"), ServicePort("client", 2379, "client")],
+                       headless=True, publish_not_ready=True)
+    if kind == "ipv6-only":
+        workload(sim, "Deployment", ns, name, name, Template((app,)), _replicas(sim))
+        return service(sim, kind, ns, name, [http_port], ipv6_only=True)
+    if kind == "mirrored":
+        return _mirrored(sim, ns, name)
     raise ValueError(f"unknown Service kind {kind!r}")
 
 
@@ -122,3 +147,33 @@ def _selectorless(sim: ClusterSim, ns: str, name: str) -> Service:
             sim.ids.generated(ns, name + "-")
         svc.hand_slices.append(HandSlice(slice_name, sim.ids.uid(), "IPv4", entries, addresses, sim.clock, manager))
     return svc
+
+
+def _stragglers(sim: ClusterSim, ns: str, name: str, template: Template, port: ServicePort) -> Service:
+    """Pods the controller leaves out: one Pending (unschedulable, no IP), one evicted (Failed, keeps its
+    IP), one on a Node that is gone, and a finished Job's pod carrying the app's labels."""
+    w = workload(sim, "Deployment", ns, name, name, template, max(2, _replicas(sim)))
+    pending = sim.new_pod(w, ready=False)
+    pending.phase, pending.node, pending.zone, pending.ip4, pending.ip6 = "Pending", "", "", "", None
+    evicted = sim.new_pod(w, ready=False)
+    evicted.phase = "Failed"
+    w.pods[0].node, w.pods[0].zone = "ip-10-0-0-0.gone.compute.internal", ""
+    w.replicas += 1  # the Pending pod is a replica the scheduler cannot place
+    w.pods += [pending, evicted]
+    sim.sync_replicasets(w)
+    job = f"{name}-migrate"
+    ip4, ip6 = sim.ids.pod_ips()
+    node, zone = sim.nodes[0]
+    migrate = Template((Container("migrate", template.containers[0].image, ()),))
+    sim.loose_pods.append(Pod(sim.ids.generated(ns, job + "-"), sim.ids.uid(), ns, dict(w.labels), migrate, "Job", job,
+                              sim.ids.uid(), ("Job", job), node, zone, ip4, ip6, sim.clock, ready=False,
+                              phase="Succeeded"))
+    return service(sim, "stragglers", ns, name, [port])
+
+
+def _mirrored(sim: ClusterSim, ns: str, name: str) -> Service:
+    """A selector-less Service with an Endpoints object, which the mirroring controller copies."""
+    ports = [ServicePort("https", 443, 8443)]
+    ready = [sim.ids.external_ip() for _ in range(sim.rng.randrange(1, 4))]
+    subset = EndpointsSubset(ready, [sim.ids.external_ip()], [{"name": "https", "port": 8443, "protocol": "TCP"}])
+    return service(sim, "mirrored", ns, name, ports, selector=False, endpoints=[subset])

@@ -44,10 +44,10 @@ class Churn:
         sim.reap()
         for w in list(sim.workloads.values()):
             for p in w.pods:
-                if not p.ready and not p.terminating:
+                if not p.ready and not p.terminating and p.phase == "Running":
                     sim.set_ready(p, True)
             if w.rolling:
-                old = [p for p in w.pods if not p.terminating and p.template != w.template]
+                old = [p for p in w.pods if not p.terminating and not p.terminal and p.template != w.template]
                 if not old:
                     w.rolling = False
                     continue

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from sliceaudit.api.objects import EndpointSlice, decode
 from sliceaudit.controller import endpointslice as slice_controller
+from sliceaudit.controller import mirroring
 from sliceaudit.controller.endpointslice import MAX_ENDPOINTS
 from sliceaudit.sim import render
 from sliceaudit.sim.ids import Ids
@@ -51,6 +52,9 @@ class ClusterSim:
             for i in range(self.rng.randrange(6, 13))
         ]
         self.workloads: dict[tuple[str, str], Workload] = {}
+        # Pods no workload here manages any more: a finished Job's pod that carries an app's labels.
+        self.loose_pods: list[Pod] = []
+        self.endpoints_uids: dict[tuple[str, str], str] = {}
         self.services: dict[tuple[str, str], Service] = {}
         # What the EndpointSlice controller model wrote, per Service, and the API server's part.
         self.slices: dict[tuple[str, str], list[EndpointSlice]] = {}
@@ -68,7 +72,8 @@ class ClusterSim:
         return self.nodes[self._node_turn]
 
     def pods(self, namespace: str | None = None) -> list[Pod]:
-        return [p for w in self.workloads.values() if namespace in (None, w.namespace) for p in w.pods]
+        return [p for w in self.workloads.values() if namespace in (None, w.namespace) for p in w.pods] + [
+            p for p in self.loose_pods if namespace in (None, p.namespace)]
 
     def _pods_by_namespace(self) -> dict[str, list[Pod]]:
         by_ns: dict[str, list[Pod]] = {}
@@ -121,7 +126,8 @@ class ClusterSim:
                    ready_since=self.clock + (3 if ready else 0), subdomain=subdomain)
 
     def _live(self, w: Workload) -> list[Pod]:
-        return [p for p in w.pods if not p.terminating]
+        """The pods that count as replicas: not terminating, not finished (an evicted pod is replaced)."""
+        return [p for p in w.pods if not p.terminating and not p.terminal]
 
     def _fill(self, w: Workload, ready: bool) -> None:
         """Creates pods until the workload has its replicas (StatefulSets by ordinal)."""
@@ -208,13 +214,24 @@ class ClusterSim:
         for key, svc in self.services.items():
             ns = svc.namespace
             old = self.slices.get(key, [])
-            new = slice_controller.reconcile(decode("Service", render.service(svc)), pods.get(ns, []), nodes, old,
-                                             lambda prefix, ns=ns: self.ids.generated(ns, prefix), self.max_endpoints)
+            names = lambda prefix, ns=ns: self.ids.generated(ns, prefix)  # noqa: E731
+            record = decode("Service", render.service(svc))
+            if svc.endpoints is not None:
+                new = mirroring.mirror(decode("Endpoints", render.endpoints(svc, self._endpoints_uid(svc))), record,
+                                       old, names)
+            else:
+                new = slice_controller.reconcile(record, pods.get(ns, []), nodes, old, names, self.max_endpoints)
             self._track(ns, old, new)
             self.slices[key] = new
         for key in list(self.slices):
             if key not in self.services:
                 self._track(key[0], self.slices.pop(key), [])
+
+    def _endpoints_uid(self, svc: Service) -> str:
+        uid = self.endpoints_uids.get(svc.key)
+        if uid is None:
+            uid = self.endpoints_uids[svc.key] = self.ids.uid()
+        return uid
 
     def _track(self, namespace: str, old: list[EndpointSlice], new: list[EndpointSlice]) -> None:
         """Gives new slices a uid and creation time, and changed ones a new update time."""
@@ -239,8 +256,12 @@ class ClusterSim:
                 out[("ReplicaSet", w.namespace, rs.name)] = render.replicaset(w, rs)
             for p in w.pods:
                 out[("Pod", p.namespace, p.name)] = render.pod(p)
+        for p in self.loose_pods:
+            out[("Pod", p.namespace, p.name)] = render.pod(p)
         for svc in self.services.values():
             out[("Service", svc.namespace, svc.name)] = render.service(svc)
+            if svc.endpoints is not None:
+                out[("Endpoints", svc.namespace, svc.name)] = render.endpoints(svc, self._endpoints_uid(svc))
             for st in self.slices.get(svc.key, []):
                 meta = self.slice_meta[(svc.namespace, st.metadata.name)]
                 out[("EndpointSlice", svc.namespace, st.metadata.name)] = render.endpoint_slice(st, meta.uid,
@@ -253,8 +274,9 @@ class ClusterSim:
     def truth(self) -> dict:
         """The ClusterReport (BRIEF schema, as a dict) the audit of this cluster must produce."""
         by_ns = self._pods_by_namespace()
+        nodes = {n for n, _ in self.nodes}
         services = [
-            service_truth(svc, by_ns.get(svc.namespace, []), self.slices.get(key, []))
+            service_truth(svc, by_ns.get(svc.namespace, []), self.slices.get(key, []), nodes)
             for key, svc in sorted(self.services.items())
         ]
         return {"name": self.name, "services": services, "errors": []}

@@ -8,7 +8,7 @@ from sliceaudit.controller.endpointslice import MAX_ENDPOINTS
 from sliceaudit.sim import breakage, catalog
 from sliceaudit.sim.cluster import ClusterSim, Key
 
-KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Service", "EndpointSlice")
+KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice")
 FIRST_RESOURCE_VERSION = 100_000
 
 

@@ -61,6 +61,12 @@ class Pod:
     deleted_at: int | None = None
     # StatefulSet pods: hostname = pod name, subdomain = the governing headless Service.
     subdomain: str | None = None
+    # Pending (not scheduled: no node, no IP), Running, Succeeded or Failed (e.g. evicted; keeps its IP).
+    phase: str = "Running"
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in ("Succeeded", "Failed")
 
 
 @dataclass
@@ -117,6 +123,15 @@ class HandSlice:
 
 
 @dataclass
+class EndpointsSubset:
+    """One subset of an Endpoints object someone maintains by hand for a selector-less Service."""
+
+    addresses: list[str]
+    not_ready: list[str]
+    ports: list[dict]  # raw EndpointPort entries; empty: mirrored as ports: null
+
+
+@dataclass
 class Service:
     namespace: str
     name: str
@@ -133,6 +148,10 @@ class Service:
     # How it was broken, for fix_service; None when healthy.
     broken: str | None = None
     original_hand_ports: list | None = None
+    publish_not_ready: bool = False
+    ipv6_only: bool = False
+    # An Endpoints object of the same name (selector-less Services): the mirroring controller copies it.
+    endpoints: list[EndpointsSubset] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -140,6 +159,8 @@ class Service:
 
     @property
     def address_types(self) -> tuple[str, ...]:
+        if self.ipv6_only:
+            return ("IPv6",)
         return ("IPv4", "IPv6") if self.dual_stack else ("IPv4",)
 
     @property

@@ -134,7 +134,7 @@ def pod(p: Pod) -> dict:
         meta["deletionTimestamp"] = timestamp(p.deleted_at or p.created)
         meta["deletionGracePeriodSeconds"] = 30
     meta["labels"] = labels
-    api = "apps/v1"
+    api = "batch/v1" if p.owner_kind == "Job" else "apps/v1"
     meta["ownerReferences"] = [_owner(api, p.owner_kind, p.owner_name, p.owner_uid)]
     ready_t = max(p.ready_since, p.created)
     status_time = p.deleted_at if p.terminating and p.deleted_at else ready_t
@@ -177,7 +177,8 @@ def pod(p: Pod) -> dict:
         ),
     ]
     spec = _pod_spec(p.template)
-    spec["nodeName"] = p.node
+    if p.node:
+        spec["nodeName"] = p.node
     if p.subdomain:
         spec["hostname"] = p.name
         spec["subdomain"] = p.subdomain
@@ -187,6 +188,13 @@ def pod(p: Pod) -> dict:
     def cond(kind: str, status: str, t: int) -> dict:
         return {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": timestamp(t)}
 
+    if p.phase == "Pending":
+        # Not scheduled: no node, no IP, only the scheduler's condition (the kubelet never saw it).
+        status = {"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+             "lastTransitionTime": timestamp(p.created), "reason": "Unschedulable",
+             "message": "0/9 nodes are available: 9 Insufficient cpu."}], "qosClass": "Burstable"}
+        return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
     node_ip = f"10.0.{sum(map(ord, p.node)) % 250}.{len(p.node) * 7 % 250 + 1}"
     started = timestamp(p.created + 2)
     status = {
@@ -220,6 +228,17 @@ def pod(p: Pod) -> dict:
         ],
         "qosClass": "Burstable",
     }
+    if p.terminal:
+        status["phase"] = p.phase
+        status["conditions"][2]["status"] = status["conditions"][3]["status"] = "False"
+        for c in status["containerStatuses"]:
+            c["ready"] = False
+            reason = "Completed" if p.phase == "Succeeded" else "Error"
+            c["state"] = {"terminated": {"exitCode": 0 if p.phase == "Succeeded" else 137, "reason": reason,
+                                         "startedAt": started, "finishedAt": timestamp(p.ready_since + 60)}}
+        if p.phase == "Failed":
+            status["reason"] = "Evicted"
+            status["message"] = "The node was low on resource: memory."
     return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
 
 
@@ -334,6 +353,8 @@ def service(s: Service) -> dict:
         ],
     }
     spec: dict = {}
+    if s.publish_not_ready:
+        spec["publishNotReadyAddresses"] = True
     if s.ports:
         ports = []
         for p in s.ports:
@@ -352,6 +373,9 @@ def service(s: Service) -> dict:
     if s.headless:
         spec["clusterIP"] = "None"
         spec["clusterIPs"] = ["None"]
+    elif s.ipv6_only:
+        spec["clusterIP"] = s.cluster_ip6
+        spec["clusterIPs"] = [s.cluster_ip6]
     else:
         spec["clusterIP"] = s.cluster_ip
         spec["clusterIPs"] = [s.cluster_ip] + ([s.cluster_ip6] if s.dual_stack else [])
@@ -404,6 +428,26 @@ def endpoint_slice(st: EndpointSlice, uid: str, created: int, updated: int) -> d
     }
     return {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": out_meta,
             "addressType": written["addressType"], "endpoints": written["endpoints"], "ports": written["ports"]}
+
+
+def endpoints(s: Service, uid: str) -> dict:
+    """The Endpoints object an operator maintains for a selector-less Service."""
+    labels = {"app.kubernetes.io/managed-by": "ops-team"}
+    subsets = []
+    for sub in s.endpoints or ():
+        entry: dict = {}
+        if sub.addresses:
+            entry["addresses"] = [{"ip": ip} for ip in sub.addresses]
+        if sub.not_ready:
+            entry["notReadyAddresses"] = [{"ip": ip} for ip in sub.not_ready]
+        if sub.ports:
+            entry["ports"] = [dict(p) for p in sub.ports]
+        subsets.append(entry)
+    meta = {"name": s.name, "namespace": s.namespace, "uid": uid, "resourceVersion": "0",
+            "creationTimestamp": timestamp(s.created), "labels": labels,
+            "managedFields": [_managed("ops-team", "v1", s.created, {"f:metadata": {"f:labels": _fields_labels(labels)},
+                                                                    "f:subsets": EMPTY})]}
+    return {"kind": "Endpoints", "apiVersion": "v1", "metadata": meta, "subsets": subsets}
 
 
 def hand_slice(s: Service, h: HandSlice) -> dict:

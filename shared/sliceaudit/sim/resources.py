@@ -29,6 +29,7 @@ RESOURCES = {
     for r in (
         Resource("", "v1", "Service", "services", short_names=("svc",), categories=("all",)),
         Resource("", "v1", "Pod", "pods", _POD_FIELDS, ("po",), ("all",)),
+        Resource("", "v1", "Endpoints", "endpoints", short_names=("ep",)),
         Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
         Resource("apps", "v1", "ReplicaSet", "replicasets", short_names=("rs",), categories=("all",)),
         Resource("apps", "v1", "Deployment", "deployments", short_names=("deploy",), categories=("all",)),

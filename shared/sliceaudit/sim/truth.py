@@ -2,15 +2,18 @@
 
 An oracle independent of sliceaudit.core: it works on the model (pods, their templates,
 Service ports, the hand-made slices as designed) and only borrows slice *names* from the
-controller's state. Conventions shared with the core: counts are distinct first addresses of
-ready, non-terminating endpoints; a Service without ports is ok with no findings; NULL_PORTS,
+controller's state. Which pods are published follows the controller's rules (running, on a known
+Node unless publishNotReadyAddresses; ready = publishNotReadyAddresses or ready and not
+terminating); a mirrored Endpoints contributes its ready addresses, 1000 a subset. Conventions
+shared with the core: counts are distinct first addresses of ready endpoints; a Service without
+ports is ok with no findings; NULL_PORTS,
 PORT_UNSET and PORT_ZERO are one finding each across ports, PORT_MISSING one per Service port;
 lists are sorted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sliceaudit.api.objects import EndpointSlice
 from sliceaudit.sim.model import Pod, Service, ServicePort, Template, selects
@@ -60,8 +63,22 @@ def _backend(address: str, number: int) -> str:
     return f"[{address}]:{number}" if ":" in address else f"{address}:{number}"
 
 
-def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSlice]) -> dict:
-    """The ServiceReport (as a dict) the audit of `service` must produce."""
+MIRROR_LIMIT = 1000  # addresses of one Endpoints subset that get mirrored
+
+
+def _in_slices(service: Service, pod: Pod, nodes: Collection[str]) -> bool:
+    """Whether the controller publishes the pod at all: running (so it has an IP), on a known Node
+    unless the Service publishes not-ready addresses."""
+    return pod.phase == "Running" and (pod.node in nodes or service.publish_not_ready)
+
+
+def _ready(service: Service, pod: Pod) -> bool:
+    return service.publish_not_ready or (pod.ready and not pod.terminating)
+
+
+def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSlice],
+                  nodes: Collection[str] = ()) -> dict:
+    """The ServiceReport (as a dict) the audit of `service` must produce; `nodes` are the Nodes that exist."""
     # address -> (slice name, pod or None, verdicts per Service port index)
     rows: list[tuple[str, str, Pod | None, list[tuple[int, int]]]] = []
     selected: list[Pod] = []
@@ -70,7 +87,7 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
                  if e.target_ref}
         selected = [p for p in pods if p.namespace == service.namespace and selects(service.selector, p.labels)]
         for pod in selected:
-            if not pod.ready or pod.terminating:
+            if not _in_slices(service, pod, nodes) or not _ready(service, pod):
                 continue
             for address_type, address in (("IPv4", pod.ip4), ("IPv6", pod.ip6)):
                 if address_type not in service.address_types or not address:
@@ -81,6 +98,14 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
                 else:
                     verdicts = [(MISSING, 0) if n is None else (BACKEND, n) for n in numbers]
                 rows.append((address, where.get((address_type, pod.name), ""), pod, verdicts))
+    elif service.endpoints is not None:
+        where = {(s.address_type, e.addresses[0]): s.metadata.name for s in slices for e in s.endpoints or ()
+                 if e.addresses}
+        for sub in service.endpoints:
+            for address in sub.addresses[:MIRROR_LIMIT]:
+                family = "IPv6" if ":" in address else "IPv4"
+                rows.append((address, where.get((family, address), ""), None,
+                             [_hand_verdict(sub.ports, sp) for sp in service.ports]))
     else:
         for h in service.hand_slices:
             for address in h.addresses:
