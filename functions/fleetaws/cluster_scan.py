@@ -1,10 +1,12 @@
-"""One cluster's audit: reach it, list it before the deadline, run the core's rules."""
+"""One cluster's audit: look its name up in the inventory, reach it, list it before the deadline."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from fleetaws.messages import ClusterTarget
+from fleetaws.clients import client
+from fleetaws.config import InventoryConfig
+from fleetaws.inventory import find_target
 from fleetaws.secrets import read_kubeconfig
 from sliceaudit.core.report import ClusterReport
 from sliceaudit.kube.clusters import ClusterAccess, connect, kubeconfig_clusters
@@ -12,20 +14,20 @@ from sliceaudit.kube.errors import ClusterError
 from sliceaudit.kube.live_audit import audit_live
 
 
-def access_for(target: ClusterTarget, secretsmanager) -> ClusterAccess:
-    """The target's ClusterAccess; a kubeconfig target's content comes from Secrets Manager now."""
+def access_for(config: InventoryConfig, run_id: str, name: str) -> ClusterAccess:
+    """How to reach the inventory's cluster `name`; a kubeconfig's content comes from Secrets Manager now."""
+    target = find_target(config, run_id, name)
+    if target is None:
+        raise ClusterError(f"{name} is not a cluster of the inventory (SSM {config.parameter_path or '-'}, "
+                           f"EKS in {', '.join(config.eks_regions) or '-'})", reason="config")
     if target.access is not None:
-        try:
-            return ClusterAccess.from_dict(target.access)
-        except (TypeError, ValueError) as err:
-            raise ClusterError(f"cluster {target.name}: unusable access description: {err}", reason="config") \
-                from None
-    kubeconfig = read_kubeconfig(secretsmanager, target.kubeconfig_secret)
+        return target.access
+    kubeconfig = read_kubeconfig(client(config.aws, "secretsmanager"), target.kubeconfig_secret)
     access = kubeconfig_clusters(kubeconfig, contexts=(target.context,) if target.context else ())[0]
-    return replace(access, name=target.name)
+    return replace(access, name=name)
 
 
 def scan_cluster(access: ClusterAccess, name: str, *, deadline: float, page_size: int, owners: str) -> ClusterReport:
     """The cluster's report; ClusterError (one line) when it cannot be read in time."""
-    with connect(access) as client:
-        return audit_live(client, name, owners=owners, page_size=page_size, deadline=deadline)
+    with connect(access, deadline=deadline) as kube:
+        return audit_live(kube, name, owners=owners, page_size=page_size, deadline=deadline)

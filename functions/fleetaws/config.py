@@ -54,25 +54,40 @@ class AwsEnv:
 
 
 @dataclass(frozen=True)
+class InventoryConfig:
+    """Where the fleet inventory is read: by the planner to list it, by the scanner to look a name up."""
+
+    aws: AwsEnv
+    parameter_path: str | None      # SSM Parameter Store path holding one parameter per cluster
+    eks_regions: tuple[str, ...]    # regions whose EKS clusters join the fleet
+    account_roles: tuple[str, ...]  # roles to assume for EKS discovery in other accounts
+    secret_prefix: str              # kubeconfig secrets must be named below this
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> InventoryConfig:
+        config = cls(
+            aws=AwsEnv.from_env(env),
+            parameter_path=(_optional(env, "INVENTORY_PARAMETER_PATH") or "").rstrip("/") or None,
+            eks_regions=_listed(env, "EKS_REGIONS"),
+            account_roles=_listed(env, "INVENTORY_ROLE_ARNS"),
+            secret_prefix=_optional(env, "KUBECONFIG_SECRET_PREFIX") or "sliceaudit/",
+        )
+        if config.parameter_path is None and not config.eks_regions:
+            raise ConfigError("set INVENTORY_PARAMETER_PATH or EKS_REGIONS: the fleet inventory is empty")
+        return config
+
+
+@dataclass(frozen=True)
 class PlanConfig:
     aws: AwsEnv
     queue_url: str
-    inventory_path: str | None      # SSM Parameter Store path holding one parameter per cluster
-    eks_regions: tuple[str, ...]    # regions whose EKS clusters join the fleet
-    account_roles: tuple[str, ...]  # roles to assume for EKS discovery in other accounts
+    inventory: InventoryConfig
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PlanConfig:
-        config = cls(
-            aws=AwsEnv.from_env(env),
-            queue_url=_required(env, "SCAN_QUEUE_URL"),
-            inventory_path=_optional(env, "INVENTORY_PARAMETER_PATH"),
-            eks_regions=_listed(env, "EKS_REGIONS"),
-            account_roles=_listed(env, "INVENTORY_ROLE_ARNS"),
-        )
-        if config.inventory_path is None and not config.eks_regions:
-            raise ConfigError("set INVENTORY_PARAMETER_PATH or EKS_REGIONS: the fleet inventory is empty")
-        return config
+        aws = AwsEnv.from_env(env)
+        queue_url = _required(env, "SCAN_QUEUE_URL")
+        return cls(aws=aws, queue_url=queue_url, inventory=InventoryConfig.from_env(env))
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,7 @@ class ScanConfig:
     time_reserve_seconds: float      # kept back from the listing for writes after it
     page_size: int
     owners: str                      # which owner objects to list: needed|all|none
+    inventory: InventoryConfig       # where a request's cluster name is looked up
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ScanConfig:
@@ -107,4 +123,5 @@ class ScanConfig:
             time_reserve_seconds=_number(env, "SCAN_TIME_RESERVE_SECONDS", 10.0, float),
             page_size=page_size,
             owners=owners,
+            inventory=InventoryConfig.from_env(env),
         )

@@ -34,10 +34,10 @@ def send_requests(sqs, queue_url: str, requests: Sequence[ScanRequest], *, attem
             # Sender faults (a malformed entry) never succeed on retry; throttling and service faults may.
             for failed in result.get("Failed", []):
                 if failed.get("SenderFault"):
-                    left.append(f"{pending.pop(failed['Id']).target.name}: {failed.get('Message', 'rejected')}")
+                    left.append(f"{pending.pop(failed['Id']).cluster}: {failed.get('Message', 'rejected')}")
             if not pending:
                 break
-        left += [f"{r.target.name}: not accepted after {attempts} attempts" for r in pending.values()]
+        left += [f"{r.cluster}: not accepted after {attempts} attempts" for r in pending.values()]
     if left:
         raise SendFailed(f"{len(left)} scan request(s) not queued: " + "; ".join(left[:5]))
     return len(requests)

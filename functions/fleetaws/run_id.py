@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class BadRunId(ValueError):
@@ -27,7 +27,7 @@ def run_id_for(event: Any, now: datetime) -> str:
     event = event if isinstance(event, Mapping) else {}
     explicit = event.get("run_id")
     if explicit is not None:
-        if not isinstance(explicit, str) or not _SAFE.match(explicit):
+        if not isinstance(explicit, str) or not SAFE_RUN_ID.match(explicit):
             raise BadRunId("run_id must be 1-64 letters, digits, '.', '_' or '-'")
         return explicit
     for field in ("scheduled_time", "time"):

@@ -34,7 +34,7 @@ def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: in
     """Raises ScanFailed (one line) when the cluster could not be scanned this time."""
     ddb = client(config.aws, "dynamodb")
     ends_at = int(time.time() + remaining_ms / 1000) + 1   # when this invocation is stopped, at the latest
-    if already_recorded(ddb, config.table, request.run_id, request.target.name):
+    if already_recorded(ddb, config.table, request.run_id, request.cluster):
         log.info("already recorded for this run: not scanned again")
         finish_run(config, request.run_id, ends_at, log)   # in case the report's writer died before writing it
         return "duplicate"
@@ -45,28 +45,28 @@ def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: in
     except Exception as err:
         message = str(err) if isinstance(err, ClusterError) else f"{type(err).__name__}: {err}"
         duration = time.monotonic() - started
-        emit_cluster_metrics(request.target.name, None, duration)
+        emit_cluster_metrics(request.cluster, None, duration)
         if attempt >= config.max_receive_count:
             _record_failure(request, config, message, now, duration, ends_at, log)
-        raise ScanFailed(f"cluster {request.target.name}: {message}") from None
+        raise ScanFailed(f"cluster {request.cluster}: {message}") from None
     duration = time.monotonic() - started
     summary = ClusterSummary.of(report)
-    update = update_history(ddb, config.table, request.target.name, report, run_id=request.run_id, now=now,
+    update = update_history(ddb, config.table, request.cluster, report, run_id=request.run_id, now=now,
                             resolved_retention_days=config.resolved_retention_days)
     result = ClusterResult(report, iso(now), round(duration, 3), first_seen=update.first_seen)
     key = put_result(client(config.aws, "s3"), config.bucket, request.run_id, result)
     if config.topic_arn and update.new_outages:
-        publish_new_outages(client(config.aws, "sns"), config.topic_arn, request.target.name, request.run_id,
+        publish_new_outages(client(config.aws, "sns"), config.topic_arn, request.cluster, request.run_id,
                             update.new_outages)
     counted = record_cluster(ddb, config.table, request.run_id, request.run_size,
-                             {"cluster": request.target.name, "state": "scanned", "result_key": key,
+                             {"cluster": request.cluster, "state": "scanned", "result_key": key,
                               "scanned_at": iso(now), "duration_seconds": round(duration, 3), **summary.to_dict()},
                              expiry(now, config.run_retention_days))
     if not counted:
         log.info("a concurrent delivery recorded this cluster first: not counted again")
         finish_run(config, request.run_id, ends_at, log)
         return "duplicate"
-    emit_cluster_metrics(request.target.name, summary, duration)
+    emit_cluster_metrics(request.cluster, summary, duration)
     log.info("cluster scanned", extra={**summary.to_dict(), "duration_seconds": round(duration, 3),
                                        "new_outages": len(update.new_outages), "resolved": len(update.resolved)})
     finish_run(config, request.run_id, ends_at, log)
@@ -76,8 +76,8 @@ def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: in
 def _scan(request: ScanRequest, config: ScanConfig, deadline: float):
     if deadline <= time.monotonic():
         raise ClusterError("no time left in this invocation to list the cluster", reason="timeout")
-    access = access_for(request.target, client(config.aws, "secretsmanager"))
-    return scan_cluster(access, request.target.name, deadline=deadline, page_size=config.page_size,
+    access = access_for(config.inventory, request.run_id, request.cluster)
+    return scan_cluster(access, request.cluster, deadline=deadline, page_size=config.page_size,
                         owners=config.owners)
 
 
@@ -85,10 +85,10 @@ def _record_failure(request: ScanRequest, config: ScanConfig, message: str, now:
                     ends_at: int, log: logging.Logger) -> None:
     """Counts a cluster that failed its last attempt, so the run's report is still written."""
     try:
-        result = failed_result(request.target.name, message, iso(now), round(duration, 3))
+        result = failed_result(request.cluster, message, iso(now), round(duration, 3))
         key = put_result(client(config.aws, "s3"), config.bucket, request.run_id, result)
         record_cluster(client(config.aws, "dynamodb"), config.table, request.run_id, request.run_size,
-                       {"cluster": request.target.name, "state": "failed", "error": message, "result_key": key,
+                       {"cluster": request.cluster, "state": "failed", "error": message, "result_key": key,
                         "scanned_at": iso(now), "duration_seconds": round(duration, 3)},
                        expiry(now, config.run_retention_days))
         finish_run(config, request.run_id, ends_at, log)

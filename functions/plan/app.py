@@ -28,7 +28,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     config = PlanConfig.from_env(os.environ)
     run_id = run_id_for(event, datetime.now(UTC))
     logger.append_keys(run_id=run_id)
-    inventory = load_inventory(config)
+    inventory = load_inventory(config.inventory)
     for problem in inventory.problems:
         logger.warning(f"inventory: {problem}")
     metrics.add_metric(name="ClustersPlanned", unit=MetricUnit.Count, value=len(inventory.targets))
@@ -36,7 +36,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if not inventory.targets:
         logger.error("the fleet inventory is empty: nothing to scan")
         return {"run_id": run_id, "clusters": 0, "problems": len(inventory.problems)}
-    requests = [ScanRequest(run_id, len(inventory.targets), t) for t in inventory.targets]
+    requests = [ScanRequest(run_id, len(inventory.targets), t.name) for t in inventory.targets]
     sent = send_requests(client(config.aws, "sqs"), config.queue_url, requests)
     logger.info("run planned", extra={"clusters": sent, "problems": len(inventory.problems)})
     return {"run_id": run_id, "clusters": sent, "problems": len(inventory.problems)}

@@ -29,10 +29,10 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext, *, config: 
         metrics.add_metric(name="MalformedRequests", unit=MetricUnit.Count, value=1)
         logger.error(f"not a scan request (message {record.message_id}): {err}")
         raise
-    logger.append_keys(run_id=request.run_id, cluster=request.target.name)
+    logger.append_keys(run_id=request.run_id, cluster=request.cluster)
     try:
         with tracer.provider.in_subsegment("## scan cluster") as subsegment:
-            subsegment.put_annotation("cluster", request.target.name)
+            subsegment.put_annotation("cluster", request.cluster)
             subsegment.put_annotation("run_id", request.run_id)
             state = handle_request(request, config, remaining_ms=lambda_context.get_remaining_time_in_millis(),
                                    attempt=int(record.attributes.approximate_receive_count or 1), log=logger)

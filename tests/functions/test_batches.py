@@ -11,7 +11,7 @@ import pytest
 
 from fleetaws.clients import client
 from fleetaws.dynamo import batch_put, query_all
-from fleetaws.messages import ClusterTarget, ScanRequest
+from fleetaws.messages import ScanRequest
 from fleetaws.queue import SendFailed, send_requests
 
 
@@ -61,8 +61,7 @@ def test_unprocessed_items_are_written_again():
 
 
 def requests(n: int) -> list[ScanRequest]:
-    return [ScanRequest("r1", n, ClusterTarget(f"c{i:02d}", kubeconfig_secret="sliceaudit/k", context=f"c{i:02d}"))
-            for i in range(n)]
+    return [ScanRequest("r1", n, f"c{i:02d}") for i in range(n)]
 
 
 def test_scan_requests_go_in_batches_of_ten(aws, stack):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from fleetaws.clients import assumed_session, client, session_client
+from fleetaws.config import InventoryConfig
+from fleetaws.inventory import find_target, load_inventory
 from fleetaws.messages import ScanRequest
 from fleetlocal import LambdaContext, load_event
-from sliceaudit.kube.clusters import ClusterAccess
 
 from .helpers import emf_documents
 
@@ -19,7 +21,8 @@ ENTRIES = {
                 "role_arn": "arn:aws:iam::111111111111:role/sliceaudit-read"},
     "team/broken": "not json {",
     "team/no-region": {"source": "eks"},
-    "team/clash": {"name": "onprem-1", "source": "kubeconfig", "secret": "sliceaudit/other"},
+    "team/outside": {"source": "kubeconfig", "secret": "other/kubeconfig"},
+    "beta": {"source": "kubeconfig", "secret": "sliceaudit/beta"},   # also an EKS cluster's name
 }
 
 
@@ -48,8 +51,15 @@ def queued(aws, stack) -> list[ScanRequest]:
     while True:
         got = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not got:
-            return sorted(found, key=lambda r: r.target.name)
+            return sorted(found, key=lambda r: r.cluster)
+        assert all(set(json.loads(m["Body"])) == {"run_id", "run_size", "cluster"} for m in got)   # names only
         found += [ScanRequest.from_json(m["Body"]) for m in got]
+
+
+def scanner_view(run_id: str) -> dict:
+    """The inventory as the scan function looks names up in it (its own configuration, never a message)."""
+    config = InventoryConfig.from_env(os.environ)
+    return {t.name: t for t in load_inventory(config).targets} | {"_find": lambda n: find_target(config, run_id, n)}
 
 
 def test_one_request_per_cluster_of_the_inventory(aws, stack, inventory, stdout_lines):
@@ -57,27 +67,33 @@ def test_one_request_per_cluster_of_the_inventory(aws, stack, inventory, stdout_
 
     result = lambda_handler(load_event("plan-scheduled.json"), LambdaContext("sliceaudit-plan"))
 
-    assert result == {"run_id": "20250101T120000Z", "clusters": 5, "problems": 3}
+    assert result == {"run_id": "20250101T120000Z", "clusters": 6, "problems": 3}
     requests = queued(aws, stack)
-    # Two clusters named alpha: each is qualified by its region.
-    assert [r.target.name for r in requests] == ["beta", "eu-west-1/alpha", "onprem-1", "prod-eu", "us-east-1/alpha"]
-    assert {r.run_id for r in requests} == {"20250101T120000Z"} and {r.run_size for r in requests} == {5}
-    by_name = {r.target.name: r.target for r in requests}
-    assert (by_name["onprem-1"].kubeconfig_secret, by_name["onprem-1"].context) == ("sliceaudit/onprem-1", "ctx-1")
-    prod = ClusterAccess.from_dict(by_name["prod-eu"].access)
+    # Two clusters named alpha: each is qualified by its region; the SSM entry keeps the name beta.
+    assert [r.cluster for r in requests] == ["beta", "eu-west-1/alpha", "onprem-1", "prod-eu", "us-east-1/alpha",
+                                             "us-east-1/beta"]
+    assert {r.run_id for r in requests} == {"20250101T120000Z"} and {r.run_size for r in requests} == {6}
+    view = scanner_view("20250101T120000Z")
+    find = view["_find"]
+    assert (find("onprem-1").kubeconfig_secret, find("onprem-1").context) == ("sliceaudit/onprem-1", "ctx-1")
+    assert find("beta").kubeconfig_secret == "sliceaudit/beta"
+    prod = find("prod-eu").access
     assert (prod.source, prod.eks_name, prod.region, prod.role_arn) == (
         "eks", "prod", "eu-west-1", "arn:aws:iam::111111111111:role/sliceaudit-read")
-    alpha = ClusterAccess.from_dict(by_name["us-east-1/alpha"].access)
+    alpha = find("us-east-1/alpha").access
     assert (alpha.eks_name, alpha.region) == ("alpha", "us-east-1")
+    assert find("team/outside") is None and find("alpha") is None
 
     lines = stdout_lines()
     warnings = [line["message"] for line in lines if line.get("level") == "WARNING"]
     assert warnings == [f"inventory: {stack.inventory_path}/team/broken: value is not JSON",
-                        f"inventory: {stack.inventory_path}/team/no-region: an eks entry needs a region",
-                        "inventory: cluster name onprem-1 is used twice: only the first entry is scanned"]
+                        f"inventory: {stack.inventory_path}/team/no-region: an eks entry needs a region (and "
+                        "cluster, a string)",
+                        f"inventory: {stack.inventory_path}/team/outside: secret other/kubeconfig is not below the "
+                        "kubeconfig secret prefix sliceaudit/"]
     assert all(line.get("run_id") == "20250101T120000Z" for line in lines if "level" in line)
     planned = [d["ClustersPlanned"] for d in emf_documents(lines) if "ClustersPlanned" in d]
-    assert planned == [5]
+    assert planned == [6]
 
 
 def test_a_retried_schedule_plans_the_same_run(aws, stack, inventory):
@@ -118,6 +134,7 @@ def test_clusters_of_other_accounts_are_found_through_their_role_assumed_once(aw
     finally:
         sts.meta.events.unregister("before-parameter-build.sts.AssumeRole", unique_id="count-assume")
 
-    gamma = ClusterAccess.from_dict({r.target.name: r.target for r in queued(aws, stack)}["gamma"].access)
+    assert "gamma" in [r.cluster for r in queued(aws, stack)]
+    gamma = scanner_view("r1")["gamma"].access
     assert (gamma.region, gamma.role_arn) == ("us-east-1", role)
     assert assumed == [role]   # one AssumeRole for the account, whatever the number of regions

@@ -108,7 +108,8 @@ def test_the_outage_topic_is_optional(template):
     ("PlanFunction", {"ssm:GetParametersByPath", "eks:ListClusters", "sts:AssumeRole"}),
     ("ScanFunction", {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                       "dynamodb:BatchWriteItem", "s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue",
-                      "eks:DescribeCluster", "sts:AssumeRole", "sns:Publish"}),
+                      "eks:DescribeCluster", "sts:AssumeRole", "sns:Publish",
+                      "ssm:GetParametersByPath", "eks:ListClusters"}),   # the inventory, to look names up
 ])
 def test_each_function_gets_only_the_actions_it_uses(template, function, allowed):
     fn = template["Resources"][function]
@@ -125,7 +126,8 @@ def environment(template, function: str) -> dict[str, str]:
               **template["Resources"][function]["Properties"]["Environment"]["Variables"]}
     sample = {"TABLE_NAME": "t", "SCAN_QUEUE_URL": "https://sqs/q", "REPORT_BUCKET": "b",
               "INVENTORY_PARAMETER_PATH": "/sliceaudit/clusters", "EKS_REGIONS": "eu-west-1",
-              "INVENTORY_ROLE_ARNS": "", "OUTAGE_TOPIC_ARN": "", "POWERTOOLS_LOG_LEVEL": "INFO"}
+              "INVENTORY_ROLE_ARNS": "", "OUTAGE_TOPIC_ARN": "", "POWERTOOLS_LOG_LEVEL": "INFO",
+              "KUBECONFIG_SECRET_PREFIX": "sliceaudit/"}
     env = {k: sample.get(k, v if isinstance(v, str) else "30") for k, v in merged.items()}
     return {**env, "AWS_REGION": "eu-west-1"}
 

@@ -3,27 +3,34 @@
 Every cluster gets its own `kubernetes.client.Configuration` and `ApiClient`; the process-wide
 default configuration is never read or written, so clusters can be scanned side by side.
 TLS is always verified: a kubeconfig's `insecure-skip-tls-verify` is ignored.
+
+A kubeconfig *file* is the user's own: its files are read and its exec plugin is run (bounded by
+the deadline). Kubeconfig *content* (the Lambda's, from a secret) must be self-contained: no file,
+no command, no auth provider; its `aws eks get-token` entry is served by the in-process EKS token.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import urllib3
-import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import KubeConfigMerger, load_kube_config, load_kube_config_from_dict
+from kubernetes.config.kube_config import load_kube_config_from_dict
 
+from sliceaudit.kube import kubeconfig as kc
 from sliceaudit.kube.client import KubeClient
-from sliceaudit.kube.errors import ClusterError, one_line
+from sliceaudit.kube.errors import ClusterError, one_line, shown_url
 
 SOURCES = ("kubeconfig", "incluster", "eks")
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -31,7 +38,7 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 @dataclass(frozen=True)
 class ClusterAccess:
-    """How to reach one cluster; JSON-safe through `to_dict`/`from_dict` (travels in SQS messages)."""
+    """How to reach one cluster, built from what the process trusts (never from a message)."""
 
     name: str
     source: str
@@ -66,17 +73,6 @@ class ClusterAccess:
     def eks_name(self) -> str:
         return self.cluster or self.name
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ClusterAccess:
-        if not isinstance(data, Mapping):
-            raise TypeError("cluster access must be an object")
-        known = {f.name for f in fields(cls)}
-        # Unknown keys are ignored so an older reader accepts a newer writer's messages.
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 # --- constructors ----------------------------------------------------------------------------
 
@@ -91,10 +87,10 @@ def kubeconfig_clusters(path: str | os.PathLike | Mapping[str, Any] | None = Non
     """
     if isinstance(path, Mapping):
         content, source = path, {"kubeconfig": dict(path)}
-        names, current = _context_names(content, "kubeconfig content")
+        names, current = kc.context_names(content, "kubeconfig content")
     else:
         path = str(path or environ.get("KUBECONFIG") or "~/.kube/config")
-        names, current = _file_context_names(path)
+        names, current = kc.context_names(kc.read_files(path), f"kubeconfig {path}")
         source = {"kubeconfig_path": path}
     wanted = list(dict.fromkeys(contexts))
     if wanted:
@@ -137,39 +133,18 @@ def eks_cluster(name: str, region: str, role_arn: str | None = None, *, endpoint
                          region=region, role_arn=role_arn, server=endpoint, ca_data=ca_data)
 
 
-def _file_context_names(path: str) -> tuple[list[str], str | None]:
-    files = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
-    if not any(os.path.isfile(p) for p in files):
-        raise ClusterError(f"kubeconfig {path}: no such file", reason="config")
-    try:
-        merged = KubeConfigMerger(path).config
-    except (ConfigException, OSError, ValueError) as err:
-        raise ClusterError(f"kubeconfig {path}: {one_line(err)}", reason="config") from None
-    except yaml.YAMLError as err:
-        raise ClusterError(f"kubeconfig {path}: not valid YAML ({type(err).__name__})", reason="config") from None
-    if merged is None:
-        raise ClusterError(f"kubeconfig {path}: no configuration found", reason="config")
-    value = merged.value
-    contexts = [getattr(c, "value", c) for c in value.get("contexts") or ()]
-    return _context_names({"contexts": contexts, "current-context": value.get("current-context")}, path)
-
-
-def _context_names(content: Mapping[str, Any], what: str) -> tuple[list[str], str | None]:
-    contexts = content.get("contexts") or []
-    if not isinstance(contexts, list) or not all(isinstance(c, Mapping) and c.get("name") for c in contexts):
-        raise ClusterError(f"{what}: contexts must be a list of named entries", reason="config")
-    current = content.get("current-context")
-    return [str(c["name"]) for c in contexts], (str(current) if current else None)
-
-
 # --- connect ---------------------------------------------------------------------------------
 
 
-def connect(access: ClusterAccess) -> KubeClient:
-    """A client for one cluster; raises ClusterError (one line) when its credentials cannot be set up."""
+def connect(access: ClusterAccess, *, deadline: float | None = None) -> KubeClient:
+    """A client for one cluster; raises ClusterError (one line) when its credentials cannot be set up.
+
+    `deadline` (a time.monotonic() value) bounds an exec credential plugin, now and when it is run
+    again for a fresh credential; None gives each run exec_plugin.DEFAULT_SECONDS.
+    """
     cfg = Configuration()
     if access.source == "kubeconfig":
-        _from_kubeconfig(cfg, access)
+        _from_kubeconfig(cfg, access, deadline)
     elif access.source == "incluster":
         cfg.host = access.server
         cfg.ssl_ca_cert = access.ca_file
@@ -178,7 +153,7 @@ def connect(access: ClusterAccess) -> KubeClient:
         _from_eks(cfg, access)
     cfg.verify_ssl = True  # never trust an unverified server, whatever the kubeconfig says
     cfg.retries = _RESEND
-    return KubeClient(access.name, ApiClient(configuration=cfg), cfg.host)
+    return KubeClient(access.name, ApiClient(configuration=cfg), shown_url(cfg.host))
 
 
 class _Resend(urllib3.Retry):
@@ -196,21 +171,54 @@ _RESEND = _Resend(total=1, connect=0, read=1, status=0, other=0, redirect=0, rai
                   raise_on_status=False, respect_retry_after_header=False)
 
 
-def _from_kubeconfig(cfg: Configuration, access: ClusterAccess) -> None:
+def _from_kubeconfig(cfg: Configuration, access: ClusterAccess, deadline: float | None) -> None:
     where = f"kubeconfig context {access.context or '(current)'}"
+    if access.kubeconfig is not None:
+        picked = kc.pick(_plain(access.kubeconfig), access.context, where)
+        eks = kc.self_contained_credential(picked, where)
+    else:
+        picked = kc.pick(kc.read_files(access.kubeconfig_path), access.context, where)
+        eks = None
     try:
-        if access.kubeconfig is not None:
-            load_kube_config_from_dict(_plain(access.kubeconfig), context=access.context,
-                                       client_configuration=cfg, persist_config=False)
-        else:
-            load_kube_config(config_file=access.kubeconfig_path, context=access.context,
-                             client_configuration=cfg, persist_config=False)
+        load_kube_config_from_dict(picked.without_exec(), context=picked.context, client_configuration=cfg,
+                                   persist_config=False)
     except ConfigException as err:
         raise ClusterError(f"{where}: {one_line(err)}", reason="config") from None
-    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as err:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, binascii.Error) as err:
         raise ClusterError(f"{where}: unusable ({type(err).__name__})", reason="config") from None
     if not str(cfg.host).startswith("https://"):
         raise ClusterError(f"{where}: server must be an https:// URL", reason="config")
+    if eks is not None:
+        from sliceaudit.kube import eks_token  # botocore loads only for EKS clusters
+
+        region = eks.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not region:
+            raise ClusterError(f"{where}: aws eks get-token has no --region and AWS_REGION is unset",
+                               reason="config")
+        _bearer(cfg, eks_token.EksTokenSource(eks.cluster, region, eks.role_arn).token)
+    elif "exec" in picked.user:
+        from sliceaudit.kube.exec_plugin import PluginTokens
+
+        plugin = PluginTokens(picked.user["exec"], deadline=deadline, cluster=picked.cluster)
+        first = plugin.credential()
+        if first.token is not None:
+            _bearer(cfg, plugin.token)
+        else:
+            cfg.cert_file, cfg.key_file = _pem_files(first.client_certificate, first.client_key)
+
+
+def _pem_files(cert: str, key: str) -> tuple[str, str]:
+    """A client certificate and key an exec plugin answered, as private files for the TLS layer."""
+    folder = tempfile.mkdtemp(prefix="sliceaudit-exec-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    paths = []
+    for name, text in (("client.crt", cert), ("client.key", key)):
+        path = os.path.join(folder, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        paths.append(path)
+    return paths[0], paths[1]
 
 
 def _from_eks(cfg: Configuration, access: ClusterAccess) -> None:

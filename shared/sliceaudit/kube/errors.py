@@ -87,3 +87,20 @@ def is_transport(err: BaseException) -> bool:
     if isinstance(err, ApiException):
         return err.status == 0
     return isinstance(err, (urllib3.exceptions.HTTPError, OSError))
+
+
+def shown_url(url: str | None) -> str:
+    """A server URL fit to show: a `user:password@` part and any query are replaced by `***`.
+
+    The one redaction of server URLs: KubeClient.host (which every error message names) goes through it.
+    """
+    text = str(url or "")
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    path, q, _query = path.partition("?")
+    shown = f"{scheme}{sep}{authority}{slash}{path}{'?***' if q else ''}"
+    return one_line(shown, 200)
