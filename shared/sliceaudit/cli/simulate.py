@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import threading
 
 import click
 
 from sliceaudit.cli.errors import UsageFailure
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a fifo"), (stat.S_ISSOCK, "a socket"))
+
+
+def regular_file(option: str, path: str) -> str:
+    """Where to write `path`: the file a symlink points to; refused when something other than a regular
+    file is there (`--truth /dev/null` would replace the device). The write itself is atomic (a rename)."""
+    real = os.path.realpath(path)
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return real
+    except OSError as err:
+        raise UsageFailure(f"{option} {path}: {err.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise UsageFailure(f"{option} {path} is {kind}: only a regular file is written")
+    return real
 
 
 @click.command("simulate")
@@ -33,6 +54,7 @@ def command(clusters, services, seed, broken_share, churn, churn_interval, kubec
         raise UsageFailure("--broken-share must be between 0 and 1")
     if churn_interval <= 0:
         raise UsageFailure("--churn-interval must be positive")
+    kubeconfig, truth = regular_file("--kubeconfig", kubeconfig), regular_file("--truth", truth)
 
     from sliceaudit.sim.fleetrun import SimulatedFleet
 
