@@ -16,11 +16,14 @@ import pytest
 
 from fleetaws.clients import client
 from fleetlocal import LambdaContext, put_inventory_entry, register_kubeconfig, sqs_event
-from functions.conftest import aws, function_env, max_receives, stack, stdout_lines  # noqa: F401 (fixtures)
+from functions import conftest as _functions
 from sliceaudit.core.report import decode_report
 from sliceaudit.sim.fleetrun import SimulatedFleet
 
 RUN = "20250101T120000Z"
+# The functions' fixtures (moto's server, the template's resources, the functions' environment and output).
+aws, stack, function_env = _functions.aws, _functions.stack, _functions.function_env
+max_receives, stdout_lines = _functions.max_receives, _functions.stdout_lines
 
 
 class Catcher(socketserver.ThreadingTCPServer):
