@@ -1,6 +1,6 @@
 """Secrets in a user's kubeconfig never reach output: server passwords are redacted, plugin stderr unshown.
 
-The CLI runs as a subprocess, as a user runs it; the clusters are a closed loopback port.
+The CLI and the exporter run as processes, as a user runs them; the clusters are a closed loopback port.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exporter"))
+from exporter_e2ekit import Process, wait_until  # noqa: E402
+
 SLICEAUDIT = str(Path(sys.executable).with_name("sliceaudit"))
 SECRET = "hunter2-secret"
 
@@ -23,11 +26,14 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def kubeconfig(tmp_path, server: str, user: dict) -> str:
+def kubeconfig(tmp_path, server: str, user: dict, *more: tuple[str, str, dict]) -> str:
+    """A kubeconfig with context c (`server`, `user`), and one context per (name, server, user) in `more`."""
+    entries = [("c", server, user), *more]
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump({
-        "current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "c", "user": "c"}}],
-        "clusters": [{"name": "c", "cluster": {"server": server}}], "users": [{"name": "c", "user": user}]}))
+        "current-context": "c", "contexts": [{"name": n, "context": {"cluster": n, "user": n}} for n, _, _ in entries],
+        "clusters": [{"name": n, "cluster": {"server": s}} for n, s, _ in entries],
+        "users": [{"name": n, "user": u} for n, _, u in entries]}))
     return str(path)
 
 
@@ -56,3 +62,24 @@ def test_no_secret_in_any_output(tmp_path, case, output):
     everything = result.stdout + result.stderr
     assert SECRET not in everything
     assert shown in everything
+
+
+def test_the_exporter_logs_no_secret(tmp_path):
+    port = closed_port()
+    path = kubeconfig(tmp_path, f"https://admin:{SECRET}@127.0.0.1:{port}", {"token": "t"},
+                      ("plugin", f"https://127.0.0.1:{port}", {"exec": {
+                          "apiVersion": "client.authentication.k8s.io/v1", "command": plugin(tmp_path)}}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        listen = f"127.0.0.1:{s.getsockname()[1]}"
+    log = tmp_path / "exporter.log"
+    proc = Process("exporter", [sys.executable, "-m", "sliceaudit.cli.main", "exporter", "--kubeconfig", path,
+                                "--all-contexts", "--listen", listen], log)
+    try:
+        wait_until("both clusters' failures in the log",
+                   lambda: f"***@127.0.0.1:{port}" in log.read_text() and "exited with status 1" in log.read_text(),
+                   [proc], timeout=60)
+    finally:
+        proc.stop()
+    text = log.read_text()
+    assert SECRET not in text and "Traceback" not in text

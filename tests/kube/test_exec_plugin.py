@@ -114,3 +114,17 @@ def test_a_relative_plugin_path_is_relative_to_the_kubeconfig(tmp_path, monkeypa
     monkeypatch.chdir(os.path.dirname(tmp_path))
     with connect(access) as client:
         assert client.api_client.configuration.get_api_key_with_prefix("BearerToken") == "Bearer relative"
+
+
+def test_the_gcp_auth_provider_is_refused_as_kubectl_refuses_it(tmp_path):
+    """client-go plugin/pkg/client/auth/gcp/gcp_stub.go: removed since 1.26; its cmd-path would run unbounded."""
+    path = tmp_path / "config"
+    marker = tmp_path / "ran"
+    path.write_text(yaml.safe_dump({
+        "current-context": "k", "contexts": [{"name": "k", "context": {"cluster": "k", "user": "k"}}],
+        "clusters": [{"name": "k", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "k", "user": {"auth-provider": {"name": "gcp", "config": {
+            "cmd-path": "touch", "cmd-args": str(marker)}}}}]}))
+    with pytest.raises(ClusterError, match="gcp auth-provider was removed"):
+        connect(kubeconfig_clusters(str(path))[0])
+    assert not marker.exists()

@@ -178,6 +178,7 @@ def _from_kubeconfig(cfg: Configuration, access: ClusterAccess, deadline: float 
         eks = kc.self_contained_credential(picked, where)
     else:
         picked = kc.pick(kc.read_files(access.kubeconfig_path), access.context, where)
+        kc.check_user_auth(picked, where)
         eks = None
     try:
         load_kube_config_from_dict(picked.without_exec(), context=picked.context, client_configuration=cfg,

@@ -204,6 +204,16 @@ def pick(content: Mapping[str, Any], context: str | None, where: str) -> Picked:
     return Picked(name, cluster, user, ctx.get("namespace"))
 
 
+def check_user_auth(picked: Picked, where: str) -> None:
+    """Refuses the `gcp` auth provider, as client-go does since 1.26 (plugin/pkg/client/auth/gcp/gcp_stub.go):
+    the Kubernetes Python client would run its `cmd-path` with no time limit."""
+    provider = picked.user.get("auth-provider") or {}
+    if provider.get("name") == "gcp":
+        raise ClusterError(f"{where}: the gcp auth-provider was removed from kubectl and client-go: use the "
+                           "gke-gcloud-auth-plugin exec plugin (gcloud container clusters get-credentials)",
+                           reason="config")
+
+
 def self_contained_credential(picked: Picked, where: str) -> EksGetToken | None:
     """Refuses what a secret's kubeconfig may not do in our process: read a file, run a command, call an
     auth provider. Its `aws eks get-token` exec entry comes back as an EksGetToken (served, never run)."""
