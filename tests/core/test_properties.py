@@ -150,6 +150,8 @@ def test_no_backend_is_a_fault_of_its_port(objects):
     service = next(r for r in records if isinstance(r, Service))
     resolution = resolve(service.ports, [r for r in records if isinstance(r, EndpointSlice)])
     for port in resolution.ports:
-        assert not port.served() & port.faults.keys()
-        assert set(port.faults) <= resolution.endpoints
-        assert port.unserved == len(resolution.endpoints - port.served()) >= len(port.faults)
+        faulty = port.fault_addresses()
+        assert not port.served() & faulty
+        assert faulty <= resolution.endpoints
+        assert sum(map(len, port.faults.values())) == len(faulty)  # each endpoint under one state only
+        assert port.unserved == len(resolution.endpoints - port.served()) >= len(faulty)

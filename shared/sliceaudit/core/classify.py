@@ -65,19 +65,20 @@ def _fault_findings(service: Service, resolution: Resolution, owners: Owners) ->
     # (code, port name) -> (addresses, slice names, Service ports involved by index); NULL, UNSET
     # and ZERO are one finding across ports, PORT_MISSING one per Service port. Sets and dicts
     # keep the grouping linear in ports x endpoints.
-    groups: dict[tuple[str, str], tuple[set[str], set[str], dict[int, ServicePort]]] = {}
+    # Ports with the same column share their fault tables: each table is merged into a group once.
+    groups: dict[tuple[str, str], tuple[set[str], set[str], dict[int, ServicePort], set[int]]] = {}
     for i, r in enumerate(resolution.ports):
         port_name = r.port.name or ""
-        for address, (state, slice_name) in r.faults.items():
-            code = _CODE[state]
-            key = (code, port_name if state is State.MISSING else "")
+        for state, table in r.faults.items():
+            key = (_CODE[state], port_name if state is State.MISSING else "")
             group = groups.get(key)
             if group is None:
-                group = groups[key] = (set(), set(), {})
-            group[0].add(address)
-            group[1].add(slice_name)
-            if i not in group[2]:
-                group[2][i] = r.port
+                group = groups[key] = (set(), set(), {}, set())
+            if id(table) not in group[3]:
+                group[3].add(id(table))
+                group[0].update(table)
+                group[1].update(table.values())
+            group[2][i] = r.port
     if not groups:
         return []
 
@@ -85,7 +86,7 @@ def _fault_findings(service: Service, resolution: Resolution, owners: Owners) ->
     records = resolution.endpoint_records()
     by_name = {s.metadata.name: s for s in resolution.slices}
     out = []
-    for (code, _), (addresses, slice_names, by_index) in sorted(groups.items()):
+    for (code, _), (addresses, slice_names, by_index, _) in sorted(groups.items()):
         address_list = sorted(addresses)
         involved = [by_index[i] for i in sorted(by_index)]
         port_names = [p.name or "" for p in involved]

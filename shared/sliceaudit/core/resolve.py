@@ -53,7 +53,7 @@ class PortResolution:
     port: ServicePort
     backends: dict[int, list[str]]         # target number -> backend addresses
     terminating_only: bool                 # backends are kube-proxy's serving+terminating fallback
-    faults: dict[str, tuple[State, str]]   # endpoint that is no backend -> (its best state, slice saying it)
+    faults: dict[State, dict[str, str]]    # best state -> endpoint that is no backend -> slice saying it
     unserved: int                          # endpoints that are no backend of this port (faults included)
 
     def backend_labels(self) -> list[str]:
@@ -63,6 +63,9 @@ class PortResolution:
             out.extend([f"[{a}]{suffix}" if ":" in a else a + suffix for a in addresses])
         out.sort()
         return out
+
+    def fault_addresses(self) -> set[str]:
+        return set().union(*self.faults.values())
 
     def served(self) -> set[str]:
         """Addresses that are a backend of this port at some number."""
@@ -115,22 +118,49 @@ def _name(s: EndpointSlice) -> str:
     return s.metadata.name
 
 
+@dataclass(frozen=True)
+class _Read:
+    """One slice, gathered once for all Service ports."""
+
+    name: str
+    best: dict[str, int]          # address -> best copy rank in this slice
+    said: dict[str, str] | None   # ready address -> this slice's name (None: no ready endpoint)
+    fresh: bool                   # no earlier slice listed any of its addresses
+    states: list[State]
+    numbers: list[int]
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A port's result with its target numbers replaced by their order of appearance."""
+
+    backends: dict[int, list[str]]
+    terminating_only: bool
+    faults: dict[State, dict[str, str]]
+    unserved: int
+
+
 def resolve(ports: Sequence[ServicePort], slices: Sequence[EndpointSlice]) -> Resolution:
-    """Every Service port's backends and faults, in one pass over the slices."""
+    """Every Service port's backends and faults.
+
+    Each slice is read once for all ports. A port's result depends only on its column (what each
+    slice says for it, numbers up to renaming), so ports with the same column share one result: a
+    Service with many ports whose slices list them alike costs about what one port costs, and any
+    Service stays linear in ports x endpoints.
+    """
     index = port_index(ports)
     n = len(ports)
-    # Per Service port: target number -> address -> best copy rank.
-    candidates: list[dict[int, dict[str, int]]] = [{} for _ in range(n)]
-    faults: list[dict[str, tuple[State, str]]] = [{} for _ in range(n)]
     endpoints: set[str] = set()
+    listed: set[str] = set()   # addresses of the slices read so far
     # Name order: which slice a finding names does not depend on list order.
     ordered = sorted(slices, key=_name)
     read = [s for s in ordered if s.proxied]
     fqdn = [s for s in ordered if not s.proxied]
+    gathered: list[_Read] = []
     for s in read:
         if not s.endpoints:
             continue  # placeholder slices carry nothing to judge
-        best: dict[str, int] = {}   # this slice's copies: address -> best rank
+        best: dict[str, int] = {}
         ready: list[str] = []
         for e in s.endpoints:
             if not e.addresses:
@@ -152,48 +182,83 @@ def resolve(ports: Sequence[ServicePort], slices: Sequence[EndpointSlice]) -> Re
             if rank < held:
                 best[address] = rank
         endpoints.update(ready)
+        fresh = listed.isdisjoint(best)
+        listed.update(best)
         states, numbers = verdicts(s, index, n)
-        for i in range(n):
-            state = states[i]
-            if state is State.BACKEND:
-                by_number = candidates[i]
-                found = by_number.get(numbers[i])
-                if found is None:
-                    by_number[numbers[i]] = dict(best)
-                elif found.keys().isdisjoint(best):
-                    found.update(best)
-                else:
-                    for address, rank in best.items():
-                        held = found.setdefault(address, rank)
-                        if rank < held:
-                            found[address] = rank
-            elif ready:
-                seen = faults[i]
-                name = s.metadata.name
-                for address in ready:
-                    held = seen.get(address)
-                    if held is None or state < held[0]:
-                        seen[address] = (state, name)
+        gathered.append(_Read(s.metadata.name, best, dict.fromkeys(ready, s.metadata.name) if ready else None,
+                              fresh, states, numbers))
 
+    columns: dict[tuple, _Column] = {}
     resolved = []
     for i, port in enumerate(ports):
-        by_number = candidates[i]
-        backends: dict[int, list[str]] = {}
-        for number, found in by_number.items():
-            addresses = [a for a, rank in found.items() if not rank & _NOT_READY]
-            if addresses:
-                backends[number] = addresses
-        terminating_only = False
-        if not backends:
-            for number, found in by_number.items():
-                addresses = [a for a, rank in found.items() if _is_fallback(rank)]
-                if addresses:
-                    backends[number] = addresses
-            terminating_only = bool(backends)
-        served = set().union(*backends.values())
-        port_faults = faults[i]
-        if port_faults:
-            port_faults = {a: v for a, v in port_faults.items() if a not in served}
-        unserved = 0 if endpoints <= served else len(endpoints - served)
-        resolved.append(PortResolution(port, backends, terminating_only, port_faults, unserved))
+        targets: dict[int, int] = {}   # target number -> its order of appearance in this column
+        key = tuple((r.states[i], targets.setdefault(r.numbers[i], len(targets))) for r in gathered)
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = _column(gathered, i, targets, endpoints)
+        numbers = list(targets)
+        backends = {numbers[j]: addresses for j, addresses in column.backends.items()}
+        resolved.append(PortResolution(port, backends, column.terminating_only, column.faults, column.unserved))
     return Resolution(endpoints, resolved, read, fqdn)
+
+
+def _column(gathered: list[_Read], i: int, targets: dict[int, int], endpoints: set[str]) -> _Column:
+    """Port i's backends (by target order) and faults, merging each slice with dict and set operations."""
+    candidates: dict[int, dict[str, int]] = {}     # target order -> address -> best copy rank
+    faults: dict[State, dict[str, str]] = {}       # state -> address -> the first slice saying it
+    for r in gathered:
+        state = r.states[i]
+        if state is State.BACKEND:
+            j = targets[r.numbers[i]]
+            found = candidates.get(j)
+            if found is None:
+                candidates[j] = dict(r.best)
+            elif r.fresh:
+                found.update(r.best)
+            else:
+                for address, rank in r.best.items():
+                    held = found.setdefault(address, rank)
+                    if rank < held:
+                        found[address] = rank
+        elif r.said is not None:
+            table = faults.get(state)
+            if table is None:
+                faults[state] = dict(r.said)
+            elif r.fresh:
+                table.update(r.said)
+            else:
+                faults[state] = {**r.said, **table}  # an earlier slice keeps its word
+    backends, terminating_only = _backends(candidates)
+    served = set().union(*backends.values())
+    kept: dict[State, dict[str, str]] = {}
+    taken = served
+    states = sorted(faults)  # best state first: an endpoint counts under its best only
+    for k, state in enumerate(states):
+        table = faults[state]
+        if not taken.isdisjoint(table):
+            table = {a: name for a, name in table.items() if a not in taken}
+        if table:
+            kept[state] = table
+            if k + 1 < len(states):
+                taken = taken.union(table)
+    unserved = 0 if endpoints <= served else len(endpoints - served)
+    return _Column(backends, terminating_only, kept, unserved)
+
+
+def _backends(by_number: dict[int, dict[str, int]]) -> tuple[dict[int, list[str]], bool]:
+    """(target number -> backend addresses, whether they are the terminating fallback)."""
+    backends: dict[int, list[str]] = {}
+    for number, found in by_number.items():
+        if not any(found.values()):
+            backends[number] = list(found)   # every copy ready, serving, not terminating
+            continue
+        addresses = [a for a, rank in found.items() if not rank & _NOT_READY]
+        if addresses:
+            backends[number] = addresses
+    if backends:
+        return backends, False
+    for number, found in by_number.items():
+        addresses = [a for a, rank in found.items() if _is_fallback(rank)]
+        if addresses:
+            backends[number] = addresses
+    return backends, bool(backends)

@@ -12,6 +12,8 @@ from sliceaudit.core.report import WorkloadCause
 def lacking_workloads(service: Service, ports: Sequence[ServicePort], addresses: Iterable[str],
                       endpoints: Mapping[str, Endpoint], owners: Owners) -> list[WorkloadCause]:
     """Workloads behind `addresses`, each with the named targetPorts its pods do not declare."""
+    if not owners.known:
+        return []
     ns = service.metadata.namespace
     named = [(p.named_target_port, p.protocol or "TCP") for p in ports if p.named_target_port]
     pods: dict[Workload, int] = {}
@@ -54,8 +56,12 @@ def advice(service: Service, ports: Sequence[ServicePort], causes: Sequence[Work
         parts.append(f"The selector {sel} matches pods of {len(spanning)} workloads: "
                      f"{', '.join(str(w) for w in spanning)}.")
     if foreign:
-        parts.append(f"Slice {', '.join(foreign)} is not written by the EndpointSlice controller: "
-                     "fix the ports its producer publishes.")
+        if len(foreign) == 1:
+            parts.append(f"Slice {foreign[0]} is not written by the EndpointSlice controller: fix the ports "
+                         "its producer publishes.")
+        else:
+            parts.append(f"Slices {', '.join(foreign)} are not written by the EndpointSlice controller: fix "
+                         "the ports their producers publish.")
     if not parts:
         named = [p.named_target_port for p in ports if p.named_target_port]
         if named and not owners_known:
