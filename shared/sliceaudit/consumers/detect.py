@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sliceaudit.consumers.model import Behaviour, Consumer
 from sliceaudit.consumers.registry import BY_NAME, CONSUMERS
@@ -28,7 +29,7 @@ class Present:
     version: Version | None
     found_in: tuple[str, ...] = ()   # "Deployment ns/name (image)", or "--consumer" when declared
 
-    @property
+    @cached_property
     def behaviours(self) -> tuple[Behaviour, ...]:
         """What it may do: one behaviour for a known version, every one that is possible otherwise."""
         return self.consumer.behaviours_for(self.version)

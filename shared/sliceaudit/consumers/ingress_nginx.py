@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sliceaudit.consumers.model import Behaviour, Consumer, Outcome
-from sliceaudit.consumers.reading import ControllerPanic, conditions, hostport, label, per_port, target_port
+from sliceaudit.consumers.reading import ControllerPanic, conditions, label, pairs, per_port, target_port
 from sliceaudit.consumers.versions import VersionRange, v
 from sliceaudit.core.records import EndpointSlice, Service, ServicePort
 
@@ -58,13 +58,15 @@ def _build(named_target_gives_zero: bool, nil_ready_panics: bool):
         backends = []
         for s in slices:
             numbers = _slice_ports(sp, s, named_target_gives_zero)
+            addresses = []
             for e in s.endpoints or ():
                 ready = conditions(e).ready
                 if ready is None and nil_ready_panics:
                     raise ControllerPanic(f"slice {s.metadata.name} has an endpoint without a ready condition")
-                if ready is False:
-                    continue
-                backends.extend(hostport(a, n) for n in numbers for a in e.addresses)
+                if ready is not False:
+                    addresses.extend(e.addresses)
+            for n in numbers:
+                backends.extend(pairs(addresses, n))
         return backends, ()
     return build
 

@@ -24,6 +24,11 @@ def hostport(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
+def pairs(addresses: Iterable[str], port: int) -> list[str]:
+    """`hostport` of each address (the models' inner loop: one comprehension, no call per address)."""
+    return [f"[{a}]:{port}" if ":" in a else f"{a}:{port}" for a in addresses]
+
+
 def conditions(e: Endpoint) -> EndpointConditions:
     """The conditions as Go sees them: an absent object is a struct of nil pointers."""
     return e.conditions or NO_CONDITIONS

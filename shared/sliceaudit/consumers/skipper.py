@@ -19,10 +19,11 @@ an unnamed entry matches an unnamed Service port by name.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from sliceaudit.consumers.model import Behaviour, Consumer, Effect, EffectKind, Outcome
-from sliceaudit.consumers.reading import conditions, hostport, in_list_order, label, routes, target_port
+from sliceaudit.consumers.reading import conditions, in_list_order, label, pairs, routes, target_port
 from sliceaudit.consumers.versions import VersionRange, v
 from sliceaudit.core.records import EndpointPort, EndpointSlice, Service, ServicePort
 
@@ -75,16 +76,18 @@ def _model(service: Service, slices: Sequence[EndpointSlice], keep_null_ports: b
             elif _ready(e):
                 members[address] = s
     last_ports = kept[-1].ports or ()
+    per_slice = Counter(s.metadata.name for s in members.values())   # members per slice they were listed in
+    by_name = {s.metadata.name: s for s in kept}
     out, effects = [], []
     for sp in service.ports:
         number = _port_for(sp, last_ports)
-        out.append(routes(sp, (hostport(a, number) for a in members)))
+        out.append(routes(sp, pairs(members, number)))
         # Endpoints dialled at a number their own slice does not publish for this port (by kube-proxy's
         # matching: name and protocol) are mis-mapped; dialling :0 shows in the routes themselves.
-        wrong = sorted(a for a, s in members.items() if number and _own_number(sp, s) != number)
+        wrong = sum(n for name, n in per_slice.items() if number and _own_number(sp, by_name[name]) != number)
         if wrong:
             effects.append(Effect(EffectKind.MIS_MAPPED_PORT, sp.name or "",
-                                  f"port {label(sp)}: {len(wrong)} of {len(members)} endpoints dialled at :{number}, "
+                                  f"port {label(sp)}: {wrong} of {len(members)} endpoints dialled at :{number}, "
                                   f"the number slice {kept[-1].metadata.name} publishes (the last slice's ports "
                                   f"apply to every endpoint)"))
     return Outcome(tuple(out), tuple(effects))

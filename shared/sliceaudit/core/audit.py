@@ -29,7 +29,7 @@ def audit_service(service: Service, slices: Iterable[EndpointSlice], owners: Own
     slices = list(slices)
     report = classify(service, slices, owners or Owners())
     if consumers:
-        report.impact = service_impact(service, slices, consumers)
+        report.impact = service_impact(service, slices, consumers, [p.backends for p in report.ports])
     return report
 
 

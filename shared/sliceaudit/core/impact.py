@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from sliceaudit.consumers.detect import Present
 from sliceaudit.consumers.model import Behaviour, EffectKind, Outcome
 from sliceaudit.consumers.registry import REFERENCE
+from sliceaudit.consumers.uniform import agrees_with_reference, shape_key, uniform_shape
 from sliceaudit.core.records import EndpointSlice, Service
 from sliceaudit.core.report import ConsumerFinding, ConsumerReport, EffectReport, Impact, PortImpact, ServiceReport
 
@@ -21,22 +22,23 @@ UNKNOWN = "unknown"
 CLUSTER_CODES = {EffectKind.PANIC: "CONSUMER_PANIC", EffectKind.CONFIG_REJECTED: "CONSUMER_CONFIG_REJECTED"}
 
 
-def reference(service: Service, slices: Sequence[EndpointSlice]) -> Outcome:
-    return REFERENCE.behaviours[0].model(service, slices)
+def reference(service: Service, slices: Sequence[EndpointSlice]) -> list[tuple[str, ...]]:
+    """kube-proxy's backends per Service port (the audit's report has them already: pass those)."""
+    return [p.backends for p in REFERENCE.behaviours[0].model(service, slices).ports]
 
 
-def _port_impacts(outcome: Outcome, ref: Outcome) -> list[PortImpact]:
+def _port_impacts(outcome: Outcome, ref: Sequence[Sequence[str]]) -> list[PortImpact]:
     out = []
-    for mine, theirs in zip(outcome.ports, ref.ports):
-        if mine.backends == theirs.backends:
+    for mine, theirs in zip(outcome.ports, ref):
+        if len(mine.backends) == len(theirs) and mine.backends == tuple(theirs):
             continue
-        good = set(theirs.backends)
+        good = set(theirs)
         wrong = [b for b in mine.backends if b not in good]
         missing = sorted(good - set(mine.backends))
         if mine.backends:
             share = len(wrong) / len(mine.backends)
         else:
-            share = 1.0 if theirs.backends else 0.0
+            share = 1.0 if theirs else 0.0
         out.append(PortImpact(mine.name, mine.port, list(mine.backends), wrong, missing, round(share, 4)))
     return out
 
@@ -66,17 +68,23 @@ def _message(service: Service, present: Present, behaviour: Behaviour, ports: li
 
 
 def service_impact(service: Service, slices: Sequence[EndpointSlice], consumers: Iterable[Present],
-                   ref: Outcome | None = None) -> list[Impact]:
-    """Per consumer present (and each behaviour its version allows), where it differs from kube-proxy."""
+                   ref: Sequence[Sequence[str]] | None = None) -> list[Impact]:
+    """Per consumer present (and each behaviour its version allows), where it differs from kube-proxy;
+    `ref` is kube-proxy's sorted backends per Service port (the report's), computed when absent."""
     consumers = list(consumers)
     if not consumers or not service.ports:
         return []
-    ref = ref or reference(service, slices)
+    shape = uniform_shape(slices)
+    key = shape_key(service, shape) if shape is not None else None
     out = []
     for present in consumers:
         if present.consumer is REFERENCE:
             continue
         for behaviour in present.behaviours:
+            if shape is not None and agrees_with_reference(behaviour, service, shape, key):
+                continue   # a healthy controller-made Service: judged on its one-endpoint stand-in
+            if ref is None:
+                ref = reference(service, slices)
             outcome = behaviour.model(service, slices)
             if not outcome.reads_slices:
                 continue
