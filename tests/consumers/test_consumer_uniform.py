@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sliceaudit.consumers.registry import CONSUMERS, REFERENCE
-from sliceaudit.consumers.uniform import PLAIN, agrees_with_reference, uniform_shape
+from sliceaudit.consumers.uniform import PLAIN, agreeing, uniform_shape
 from sliceaudit.core.records import (
     Endpoint,
     EndpointConditions,
@@ -55,11 +55,10 @@ def test_the_stand_in_agrees_exactly_when_the_full_models_agree(case):
     shape = uniform_shape(slices)
     assert shape is not None
     reference = REFERENCE.behaviours[0].model(service, slices)
-    for consumer in CONSUMERS:
-        for behaviour in consumer.behaviours:
-            full = behaviour.model(service, slices)
-            agrees = not full.reads_slices or (not full.effects and full.ports == reference.ports)
-            assert agrees_with_reference(behaviour, service, shape) == agrees, (consumer.name, behaviour.label)
+    behaviours = [b for c in CONSUMERS for b in c.behaviours]
+    full = [b.model(service, slices) for b in behaviours]
+    expected = tuple(not o.reads_slices or (not o.effects and o.ports == reference.ports) for o in full)
+    assert agreeing(behaviours, service, shape) == expected
 
 
 def test_what_is_not_uniform_takes_the_full_path():

@@ -13,6 +13,7 @@ tests/consumers/test_consumer_uniform.py checks that claim against the full mode
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from sliceaudit.consumers.model import Behaviour
 from sliceaudit.consumers.registry import REFERENCE
@@ -21,9 +22,10 @@ from sliceaudit.core.records import Endpoint, EndpointConditions, EndpointPort, 
 PLAIN = EndpointConditions(ready=True, serving=True, terminating=False)
 _ADDRESS = {"IPv4": "192.0.2.1", "IPv6": "2001:db8::1"}   # documentation ranges
 _CACHE_MAX = 4096
+_conditions, _addresses = attrgetter("conditions"), attrgetter("addresses")
 
 Shape = tuple[str, tuple[EndpointPort, ...] | None]
-_agrees: dict[tuple, bool] = {}
+_agrees: dict[tuple, dict[int, bool]] = {}
 
 
 def uniform_shape(slices: Sequence[EndpointSlice]) -> Shape | None:
@@ -39,10 +41,10 @@ def uniform_shape(slices: Sequence[EndpointSlice]) -> Shape | None:
         if s.ports != ports or s.address_type != address_type:
             return None
         endpoints = s.endpoints or ()
-        conditions = [e.conditions for e in endpoints]
-        if conditions.count(PLAIN) != len(conditions):   # list.count compares in C: the hot loop of a scan
+        # map/attrgetter and list.count run in C: this is the hot loop of a scan with consumers.
+        if list(map(_conditions, endpoints)).count(PLAIN) != len(endpoints):
             return None
-        if endpoints and set(map(len, [e.addresses for e in endpoints])) != {1}:
+        if endpoints and set(map(len, map(_addresses, endpoints))) != {1}:
             return None   # an endpoint with more or fewer than one address
         count += len(endpoints)
     if count == 0:
@@ -58,21 +60,20 @@ def stand_in(service: Service, shape: Shape) -> tuple[Service, tuple[EndpointSli
     return service, (one,)
 
 
-def shape_key(service: Service, shape: Shape) -> tuple:
-    """What of a uniform Service the models read: its ports, whether it is headless, its slices' shape."""
-    return (service.spec.ports, service.spec.cluster_ip == "None", shape)
-
-
-def agrees_with_reference(behaviour: Behaviour, service: Service, shape: Shape, key: tuple | None = None) -> bool:
-    """Whether `behaviour` routes a Service of this uniform shape exactly like kube-proxy, with no effect."""
-    key = (behaviour, key or shape_key(service, shape))
+def agreeing(behaviours: Sequence[Behaviour], service: Service, shape: Shape) -> tuple[bool, ...]:
+    """Per behaviour, whether it routes a Service of this uniform shape exactly like kube-proxy, with no
+    effect. Cached per (Service ports, headless, shape): one look-up per Service."""
+    key = (service.spec.ports, service.spec.cluster_ip == "None", shape)
     known = _agrees.get(key)
     if known is None:
-        svc, slices = stand_in(service, shape)
-        outcome = behaviour.model(svc, slices)
-        reference = REFERENCE.behaviours[0].model(svc, slices)
-        known = not outcome.reads_slices or (not outcome.effects and outcome.ports == reference.ports)
         if len(_agrees) >= _CACHE_MAX:
             _agrees.clear()
-        _agrees[key] = known
-    return known
+        known = _agrees[key] = {}
+    missing = [b for b in behaviours if id(b) not in known]   # behaviours are module constants: id is stable
+    if missing:
+        svc, slices = stand_in(service, shape)
+        reference = REFERENCE.behaviours[0].model(svc, slices)
+        for b in missing:
+            outcome = b.model(svc, slices)
+            known[id(b)] = not outcome.reads_slices or (not outcome.effects and outcome.ports == reference.ports)
+    return tuple(known[id(b)] for b in behaviours)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from sliceaudit.consumers.detect import Present
 from sliceaudit.consumers.model import Behaviour, EffectKind, Outcome
 from sliceaudit.consumers.registry import REFERENCE
-from sliceaudit.consumers.uniform import agrees_with_reference, shape_key, uniform_shape
+from sliceaudit.consumers.uniform import agreeing, uniform_shape
 from sliceaudit.core.records import EndpointSlice, Service
 from sliceaudit.core.report import ConsumerFinding, ConsumerReport, EffectReport, Impact, PortImpact, ServiceReport
 
@@ -75,25 +75,23 @@ def service_impact(service: Service, slices: Sequence[EndpointSlice], consumers:
     if not consumers or not service.ports:
         return []
     shape = uniform_shape(slices)
-    key = shape_key(service, shape) if shape is not None else None
+    plan = [(present, b) for present in consumers if present.consumer is not REFERENCE for b in present.behaviours]
+    if shape is not None:
+        # A healthy controller-made Service: judged on its one-endpoint stand-in (consumers/uniform.py).
+        plan = [pb for pb, agrees in zip(plan, agreeing([b for _, b in plan], service, shape)) if not agrees]
     out = []
-    for present in consumers:
-        if present.consumer is REFERENCE:
+    for present, behaviour in plan:
+        if ref is None:
+            ref = reference(service, slices)
+        outcome = behaviour.model(service, slices)
+        if not outcome.reads_slices:
             continue
-        for behaviour in present.behaviours:
-            if shape is not None and agrees_with_reference(behaviour, service, shape, key):
-                continue   # a healthy controller-made Service: judged on its one-endpoint stand-in
-            if ref is None:
-                ref = reference(service, slices)
-            outcome = behaviour.model(service, slices)
-            if not outcome.reads_slices:
-                continue
-            ports = [] if outcome.cluster_wide else _port_impacts(outcome, ref)
-            if not ports and not outcome.effects:
-                continue
-            effects = [EffectReport(e.kind.value, e.detail, e.port) for e in outcome.effects]
-            out.append(Impact(present.consumer.name, str(present.version or UNKNOWN), behaviour.label,
-                              _message(service, present, behaviour, ports, outcome), ports, effects))
+        ports = [] if outcome.cluster_wide else _port_impacts(outcome, ref)
+        if not ports and not outcome.effects:
+            continue
+        effects = [EffectReport(e.kind.value, e.detail, e.port) for e in outcome.effects]
+        out.append(Impact(present.consumer.name, str(present.version or UNKNOWN), behaviour.label,
+                          _message(service, present, behaviour, ports, outcome), ports, effects))
     return out
 
 
