@@ -113,3 +113,53 @@ def test_churn_keeps_every_state_and_the_truth_right():
         assert without_messages(core_audit(sim.name, objects_of(sim))) == without_messages(sim.truth())
     kinds = {s.kind for s in sim.services.values()}
     assert {"stragglers", "peer-discovery", "ipv6-only", "mirrored"} <= kinds
+
+
+def test_an_ip_reused_while_the_old_pod_is_stuck_terminating(made):
+    for key in _of(made, "ip-reuse"):
+        (s,) = _slices(made, *key)
+        by_address = {}
+        for e in s["endpoints"]:
+            by_address.setdefault(e["addresses"][0], []).append(e["conditions"])
+        (twice,) = [a for a, c in by_address.items() if len(c) == 2]
+        assert sorted(map(str, by_address[twice])) == sorted(map(str, [
+            {"ready": False, "serving": False, "terminating": True}, {"ready": True, "serving": True,
+                                                                     "terminating": False}]))
+        truth = _truth(made, key)
+        assert truth["status"] == "ok" and truth["endpoints"] == len(by_address)
+        assert f"{twice}:8080" in truth["ports"][0]["backends"]
+
+
+def test_fqdn_slices_are_reported_and_count_for_nothing(made):
+    for key in _of(made, "fqdn"):
+        fqdn = [s for s in _slices(made, *key) if s["addressType"] == "FQDN"]
+        truth = _truth(made, key)
+        assert fqdn and truth["status"] == "ok"
+        assert [f["code"] for f in truth["findings"]] == ["FQDN_SLICE"]
+        assert truth["findings"][0]["slices"] == [s["metadata"]["name"] for s in fqdn]
+
+
+def test_a_drained_service_is_served_by_terminating_pods_only(made):
+    for key in _of(made, "draining"):
+        conditions = _targets(_slices(made, *key))
+        assert conditions and all(c == {"ready": False, "serving": True, "terminating": True}
+                                  for c in conditions.values())
+        truth = _truth(made, key)
+        assert truth["status"] == "degraded" and truth["endpoints"] == 0
+        assert [f["code"] for f in truth["findings"]] == ["TERMINATING_ONLY"]
+
+
+def test_rollouts_pass_through_terminating_pods_that_still_serve():
+    sim = build_cluster("rolling", services=30, seed=23, broken_share=0.1)
+    churn = Churn(sim, seed=4)
+    seen = set()
+    for _ in range(30):
+        churn.step()
+        sim.reconcile()
+        for s in objects_of(sim)["EndpointSlice"]:
+            for e in s["endpoints"] or ():
+                c = e.get("conditions", {})
+                if c.get("terminating"):
+                    seen.add((c["ready"], c["serving"]))
+        assert without_messages(core_audit(sim.name, objects_of(sim))) == without_messages(sim.truth())
+    assert (False, True) in seen

@@ -5,6 +5,8 @@
 - outage: the workloads' named container port is renamed; every pod lacks it (outage).
 - port-missing: a canary lacks one port of a multi-port Service (degraded, PORT_MISSING).
 - port-unset / port-zero: a hand-made slice's entry loses its number / says 0.
+- drain: the Deployments are scaled to zero; until their pods exit, kube-proxy sends traffic only to
+  terminating pods (TERMINATING_ONLY), and then there is nothing left.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import copy
 from sliceaudit.sim.cluster import ClusterSim, replace_template_ports
 from sliceaudit.sim.model import Service, Workload, selects
 
-HOWS = ("null-ports", "outage", "port-missing", "port-unset", "port-zero")
+HOWS = ("null-ports", "outage", "port-missing", "port-unset", "port-zero", "drain")
 
 
 class CannotBreak(ValueError):
@@ -35,7 +37,8 @@ def applicable(sim: ClusterSim, svc: Service) -> list[str]:
     if svc.broken:
         return []
     if not svc.selector:
-        return ["port-unset", "port-zero"] if any(h.ports for h in svc.hand_slices) and svc.ports else []
+        return ["port-unset", "port-zero"] if any(h.ports and h.address_type != "FQDN" for h in svc.hand_slices) \
+            and svc.ports else []
     named = _named(svc)
     mains = [w for w in selected_workloads(sim, svc) if w.canary_of is None]
     if not svc.ports or len(named) != len(svc.ports) or not mains:
@@ -45,6 +48,8 @@ def applicable(sim: ClusterSim, svc: Service) -> list[str]:
         hows.append("outage")
     if len(svc.ports) > 1:
         hows.append("port-missing")
+    if any(w.kind == "Deployment" and w.replicas for w in mains):
+        hows.append("drain")
     return hows
 
 
@@ -56,12 +61,17 @@ def break_service(sim: ClusterSim, svc: Service, how: str, instant: bool = True)
                           + (" (already broken)" if svc.broken else ""))
     if how in ("port-unset", "port-zero"):
         svc.original_hand_ports = [copy.deepcopy(h.ports) for h in svc.hand_slices]
-        first = next(h for h in svc.hand_slices if h.ports)
+        first = next(h for h in svc.hand_slices if h.ports and h.address_type != "FQDN")
         entry = first.ports[0]
         if how == "port-unset":
             entry.pop("port", None)
         else:
             entry["port"] = 0
+    elif how == "drain":
+        for w in selected_workloads(sim, svc):
+            if w.kind == "Deployment" and w.replicas:
+                w.drained_from = w.replicas
+                sim.scale(w, 0, instant=False)
     elif how == "outage":
         rename = {name: name[:11] + "-alt" for name in _named(svc)}
         for w in selected_workloads(sim, svc):
@@ -100,6 +110,10 @@ def fix_service(sim: ClusterSim, svc: Service, instant: bool = True) -> None:
         if w.canary_of == svc.key:
             sim.remove_workload(w)
     for w in selected_workloads(sim, svc):
+        if w.drained_from is not None:
+            replicas, w.drained_from = w.drained_from, None
+            sim.reap(w)
+            sim.scale(w, replicas, instant=instant)
         if w.original_template is not None:
             template, w.original_template = w.original_template, None
             sim.rollout(w, template, instant=instant)

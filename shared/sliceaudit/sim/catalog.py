@@ -27,10 +27,12 @@ HEALTHY = {
     "web": 30, "multi-port": 12, "unnamed-port": 8, "numeric-target": 8, "dual-stack": 6, "sidecar": 6,
     "dns": 3, "headless-sts": 5, "headless-noports": 4, "daemonset": 3, "selectorless": 6, "no-pods": 4,
     "not-ready": 4, "big": 1, "stragglers": 3, "peer-discovery": 2, "ipv6-only": 2, "mirrored": 3,
+    "ip-reuse": 2, "fqdn": 2,
 }
 # Misconfigured kinds: (healthy base kinds, how break_service makes them).
 BROKEN = {
     "split-selector": (("web", "multi-port", "unnamed-port", "dual-stack", "sidecar"), "null-ports"),
+    "draining": (("web", "multi-port"), "drain"),
     "all-missing": (("web", "unnamed-port"), "outage"),
     "multi-port-missing": (("multi-port",), "port-missing"),
     "handmade-unset": (("selectorless",), "port-unset"),
@@ -131,6 +133,15 @@ def build(sim: ClusterSim, kind: str, ns: str, name: str) -> Service:
         return service(sim, kind, ns, name, [http_port], ipv6_only=True)
     if kind == "mirrored":
         return _mirrored(sim, ns, name)
+    if kind == "ip-reuse":
+        return _ip_reuse(sim, ns, name, Template((app,)), http_port)
+    if kind == "fqdn":
+        svc = _selectorless(sim, ns, name)
+        svc.kind = "fqdn"
+        svc.hand_slices.append(HandSlice(sim.ids.generated(ns, name + "-"), sim.ids.uid(), "FQDN",
+                                         [{"name": p.name, "protocol": "TCP", "port": p.target} for p in svc.ports],
+                                         [f"{name}.partner.example.com"], sim.clock, "external-dns.example.com"))
+        return svc
     raise ValueError(f"unknown Service kind {kind!r}")
 
 
@@ -177,3 +188,17 @@ def _mirrored(sim: ClusterSim, ns: str, name: str) -> Service:
     ready = [sim.ids.external_ip() for _ in range(sim.rng.randrange(1, 4))]
     subset = EndpointsSubset(ready, [sim.ids.external_ip()], [{"name": "https", "port": 8443, "protocol": "TCP"}])
     return service(sim, "mirrored", ns, name, ports, selector=False, endpoints=[subset])
+
+
+def _ip_reuse(sim: ClusterSim, ns: str, name: str, template: Template, port: ServicePort) -> Service:
+    """A pod stuck terminating (its containers gone, a finalizer left) whose IP a new pod got
+    (kubernetes issue #135266): both are in the slice, and kube-proxy keeps the new one."""
+    w = workload(sim, "Deployment", ns, name, name, template, max(2, _replicas(sim)))
+    old = w.pods[0]
+    sim.terminate(old)
+    old.stuck, old.ready = True, False
+    new = sim.new_pod(w, ready=True)
+    new.ip4, new.ip6 = old.ip4, old.ip6
+    w.pods.append(new)
+    sim.sync_replicasets(w)
+    return service(sim, "ip-reuse", ns, name, [port])

@@ -155,8 +155,8 @@ class ClusterSim:
                               if not p.terminating and p.labels.get("pod-template-hash") == rs.pod_hash)
 
     def terminate(self, pod: Pod) -> None:
+        """Deletion starts: the pod stays Ready (it serves) until its grace period ends and it is reaped."""
         pod.terminating = True
-        pod.ready = False
         pod.deleted_at = self.clock
 
     def scale(self, w: Workload, replicas: int, instant: bool = True) -> None:
@@ -191,9 +191,9 @@ class ClusterSim:
         """Removes terminating pods (their grace period is over)."""
         for wl in [w] if w else list(self.workloads.values()):
             for p in wl.pods:
-                if p.terminating:
+                if p.terminating and not p.stuck:
                     self.ids.release(p.namespace, p.name)  # a churning fleet must not remember every pod
-            wl.pods = [p for p in wl.pods if not p.terminating]
+            wl.pods = [p for p in wl.pods if not p.terminating or p.stuck]
             self.sync_replicasets(wl)
 
     def remove_workload(self, w: Workload) -> None:

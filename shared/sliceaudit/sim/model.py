@@ -63,6 +63,8 @@ class Pod:
     subdomain: str | None = None
     # Pending (not scheduled: no node, no IP), Running, Succeeded or Failed (e.g. evicted; keeps its IP).
     phase: str = "Running"
+    # Terminating for good (a finalizer nobody removes): never reaped, its IP handed to a new pod.
+    stuck: bool = False
 
     @property
     def terminal(self) -> bool:
@@ -98,6 +100,8 @@ class Workload:
     original_template: Template | None = None
     # A gradual rollout in progress (churn): pods of older templates are replaced one per step.
     rolling: bool = False
+    # Set by the "drain" breakage: the replicas to scale back to.
+    drained_from: int | None = None
 
 
 @dataclass(frozen=True)

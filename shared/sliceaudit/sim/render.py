@@ -183,7 +183,7 @@ def pod(p: Pod) -> dict:
         spec["hostname"] = p.name
         spec["subdomain"] = p.subdomain
     spec.update({"enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority", "priority": 0})
-    ready = "True" if p.ready and not p.terminating else "False"
+    ready = "True" if p.ready else "False"  # a terminating pod stays Ready until its containers stop
 
     def cond(kind: str, status: str, t: int) -> dict:
         return {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": timestamp(t)}
