@@ -140,12 +140,17 @@ def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluste
     for pod in itertools.chain(live_pods, (p for r in runs for p in r.pods)):
         pods_by_ns.setdefault(pod.metadata.namespace, []).append(pod)
 
+    # Live pods run on Nodes that exist (predict lists no Nodes; their zones stay unknown).
+    nodes = dict(_NODES)
+    for pod in live_pods:
+        if pod.spec.node_name and pod.spec.node_name not in nodes:
+            nodes[pod.spec.node_name] = decode("Node", {"metadata": {"name": pod.spec.node_name}})
     documents: list[tuple[str, Any]] = []
     names = _names()
     for serial, ((ns, name), svc) in enumerate(sorted(services.items()), 1):
         svc = service_defaults(svc, serial)
         documents.append((describe("Service", {"namespace": ns, "name": name}), {"kind": "Service", **to_api(svc)}))
-        for s in endpointslice.reconcile(svc, pods_by_ns.get(ns, []), _NODES, [], names):
+        for s in endpointslice.reconcile(svc, pods_by_ns.get(ns, []), nodes, [], names):
             documents.append((f"EndpointSlice {ns}/{s.metadata.name}", to_api(s)))
     for ep in endpoints:
         svc = services.get((ep.metadata.namespace, ep.metadata.name))

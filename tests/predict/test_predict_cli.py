@@ -121,3 +121,24 @@ def test_predict_on_the_simulators_manifests_agrees_with_a_live_scan(cluster, sh
     got = _verdicts(json.loads(predicted.stdout), selected)
     assert got == want
     assert any(status != "ok" for status, _ in want.values())
+
+
+def test_context_adds_what_the_live_cluster_runs(cluster, shared_server, tmp_path):
+    """A new canary in the manifests whose labels match a Service that only the live cluster has."""
+    sim = cluster.sim
+    (ns, name), svc = next((k, s) for k, s in sorted(sim.services.items())
+                           if s.kind == "web" and not s.broken and s.ports[0].target == "http")
+    canary = deployment(f"{name}-next", dict(svc.selector), [("web", 8080)], replicas=1)
+    canary["metadata"]["namespace"] = ns
+    path = write(tmp_path / "canary.yaml", canary)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(kubeconfig_for({"sim": shared_server})))
+    out = predict("-f", path, "--kubeconfig", str(kubeconfig), "--context", "sim", "-o", "json", "--fail-on", "never")
+    assert out.returncode == 0, out.stderr
+    (report,) = json.loads(out.stdout)["clusters"]
+    got = next(s for s in report["services"] if (s["namespace"], s["name"]) == (ns, name))
+    assert got["status"] == "degraded"
+    (finding,) = got["findings"]
+    assert [(w["kind"], w["name"]) for w in finding["workloads"]] == [("Deployment", f"{name}-next")]
+    assert f"Deployment {ns}/{name}" in finding["selector_workloads"]
+    assert predict("-f", path, "--kubeconfig", str(kubeconfig), "--context", "nope").returncode == 2
