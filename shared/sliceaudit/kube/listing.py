@@ -17,10 +17,12 @@ Deployments, StatefulSets and DaemonSets cluster-wide; `owners="none"` skips roo
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import msgspec
@@ -47,6 +49,13 @@ BACKOFF_CAP = 5.0
 RETRY_AFTER_CAP = 30.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+# Bounds on what one list may hold, against a server whose pagination never ends. Kubernetes
+# supports 150,000 Pods per cluster (its documented scalability thresholds): a list past these is
+# not a cluster but a fault. A page is `page_size` objects of a few kB.
+MAX_LIST_ITEMS = 250_000
+MAX_PAGES = 10_000
+MAX_PAGE_BYTES = 256 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,35 @@ def request_timeout(deadline: float | None, what: str) -> tuple[float, float]:
         return (CONNECT_TIMEOUT, READ_TIMEOUT)
     left = deadline - time.monotonic()
     if left <= 0:
-        raise ClusterError(f"deadline reached while listing {what}", reason="timeout")
+        raise deadline_reached(what)
     return (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
+
+
+def deadline_reached(what: str) -> ClusterError:
+    return ClusterError(f"deadline reached while listing {what}", reason="timeout")
+
+
+def read_body(resp, deadline: float | None, what: str, limit: int = MAX_PAGE_BYTES) -> bytes:
+    """The whole body, read a socket read at a time, each bounded by the deadline (a server that sends
+    one byte every few seconds never trips a socket timeout, so the deadline is checked between reads)."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise deadline_reached(what)
+            sock = getattr(getattr(resp, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(min(READ_TIMEOUT, left))
+        chunk = resp.read1(READ_CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > limit:
+            raise ClusterError(f"a page of the {what} list is larger than {limit // (1024 * 1024)} MB",
+                               reason="too-large")
+        parts.append(chunk)
 
 
 def wait(delay: float, deadline: float | None, cause: ClusterError,
@@ -112,7 +148,7 @@ def fetch_page(client: KubeClient, kind: str, namespace: str | None = None, *, l
             resp = client.open(kind, namespace, timeout=request_timeout(deadline, res.resource),
                                limit=limit, _continue=continue_token)
             try:
-                return resp.data
+                return read_body(resp, deadline, res.resource)
             finally:
                 resp.release_conn()
         except ApiException as err:
@@ -144,6 +180,9 @@ def decode_page(kind: str, data: bytes) -> Page:
     except MalformedObject as err:
         raise ClusterError(f"malformed {resource(kind).resource} list response: {err}",
                            reason="malformed") from None
+    except RecursionError:
+        raise ClusterError(f"malformed {resource(kind).resource} list response: nested too deeply",
+                           reason="malformed") from None
 
 
 class _ListMeta(msgspec.Struct):
@@ -161,8 +200,55 @@ def _next_token(data: bytes) -> str | None:
     """The continue token alone, read without building the items (they are only skipped)."""
     try:
         return _head.decode(data).metadata.continue_token or None
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None  # decode_page says what is wrong with the page
+
+
+class _Pagination:
+    """Ends a list whose pagination would never end: a continue token seen before, or more pages or
+    objects than any cluster holds. Tokens are kept as digests, so memory stays bounded too."""
+
+    def __init__(self, kind: str):
+        self.what = resource(kind).resource
+        self.pages = self.items = 0
+        self._seen: set[bytes] = set()
+
+    def count(self, items: int) -> None:
+        self.items += items
+        if self.items > MAX_LIST_ITEMS:
+            raise ClusterError(f"list of {self.what} passed {MAX_LIST_ITEMS} objects ({self.pages} pages): "
+                               "stopped, the server's pagination does not end", reason="unbounded")
+
+    def next(self, token: str | None) -> None:
+        """Called with each page's continue token before the next page is asked for."""
+        self.pages += 1
+        if token is None:
+            return
+        if self.pages >= MAX_PAGES:
+            raise ClusterError(f"list of {self.what} passed {MAX_PAGES} pages: stopped, the server's "
+                               "pagination does not end", reason="unbounded")
+        digest = hashlib.sha256(token.encode()).digest()
+        if digest in self._seen:
+            raise ClusterError(f"list of {self.what}: the server sent the same continue token again "
+                               f"(page {self.pages}): stopped, its pagination would never end", reason="unbounded")
+        self._seen.add(digest)
+
+
+def in_background(fn: Callable, *args, **kwargs) -> Future:
+    """`fn` on a daemon thread: a fetch stalled past its deadline never holds the process's exit
+    (an executor's threads are joined at exit)."""
+    future: Future = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="prefetch", daemon=True).start()
+    return future
 
 
 def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
@@ -174,32 +260,34 @@ def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, p
     The next page is fetched while this one is decoded: the transfer (mostly waiting on the socket,
     which frees the interpreter) overlaps the decode instead of adding to it.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
-        def fetch(token: str | None) -> Future:
-            return prefetch.submit(fetch_page, client, kind, namespace, limit=page_size, continue_token=token,
-                                   deadline=deadline, sleep=sleep)
+    def fetch(token: str | None) -> Future:
+        return in_background(fetch_page, client, kind, namespace, limit=page_size, continue_token=token,
+                             deadline=deadline, sleep=sleep)
 
-        for attempt in range(MAX_RESTARTS + 1):
-            if attempt:
-                yield None
-            pending = fetch(None)
-            try:
-                while True:
-                    try:
-                        data = pending.result()
-                    except _Expired:
-                        break  # a consistent snapshot needs a fresh start, not the server's inconsistent token
-                    token = _next_token(data)
-                    if token:
-                        pending = fetch(token)
-                    page = decode_page(kind, data)
-                    del data
-                    yield page
-                    del page   # a consumer that dropped the page's records frees them before the next decode
-                    if not token:
-                        return
-            finally:
-                pending.cancel()
+    for attempt in range(MAX_RESTARTS + 1):
+        if attempt:
+            yield None
+        pending = fetch(None)
+        bounds = _Pagination(kind)
+        try:
+            while True:
+                try:
+                    data = pending.result()
+                except _Expired:
+                    break  # a consistent snapshot needs a fresh start, not the server's inconsistent token
+                token = _next_token(data)
+                bounds.next(token)
+                if token:
+                    pending = fetch(token)
+                page = decode_page(kind, data)
+                del data
+                bounds.count(len(page.items) + len(page.errors))
+                yield page
+                del page   # a consumer that dropped the page's records frees them before the next decode
+                if not token:
+                    return
+        finally:
+            pending.cancel()
     raise ClusterError(f"list of {resource(kind).resource} kept expiring (410 Gone) after "
                        f"{MAX_RESTARTS} restarts", reason="expired", status=410)
 

@@ -29,6 +29,7 @@ from sliceaudit.kube.listing import CONNECT_TIMEOUT, backoff, list_kind
 from sliceaudit.kube.resources import resource
 
 TIMEOUT_SECONDS = 240     # the server ends each watch after this; we resume from the last version
+LIST_TIMEOUT = 300.0      # wall clock for each (re)list, however slowly the server sends it
 READ_TIMEOUT = 75.0       # no byte for this long: the connection is presumed dead
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -67,7 +68,8 @@ def watch_kind(client: KubeClient, kind: str, *,
                page_size: int = 500,
                timeout_seconds: int = TIMEOUT_SECONDS,
                read_timeout: float = READ_TIMEOUT,
-               keep: Callable[[Record], object] | None = None) -> None:
+               keep: Callable[[Record], object] | None = None,
+               list_timeout: float | None = LIST_TIMEOUT) -> None:
     """Lists `kind`, then streams its changes until `stop` is set; never raises for a cluster fault.
 
     `on_list(records, resource_version)` gets the full state after every (re)list (with `keep`, what
@@ -77,21 +79,23 @@ def watch_kind(client: KubeClient, kind: str, *,
     `on_error(ClusterError)` for each fault (one line, secret-free); `on_reject(Rejected)` for an
     object that does not fit the API's types; `on_sync(resource_version)` whenever the server accepts a
     watch or sends a bookmark: the state held so far is current, even on a quiet cluster.
+    Each (re)list must end within `list_timeout` seconds (a fault, retried like any other).
     """
     resource(kind)  # an unknown kind is a programming error: raise before starting
     _Watch(client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
-           page_size, timeout_seconds, read_timeout, keep).run()
+           page_size, timeout_seconds, read_timeout, keep, list_timeout).run()
 
 
 class _Watch:
     def __init__(self, client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
-                 page_size, timeout_seconds, read_timeout, keep=None):
+                 page_size, timeout_seconds, read_timeout, keep=None, list_timeout=LIST_TIMEOUT):
         self.client, self.kind, self.namespace = client, kind, namespace
         self.on_list, self.on_event, self.stop = on_list, on_event, stop
         self.on_restart, self.on_error, self.on_reject = on_restart, on_error, on_reject
         self.on_sync = on_sync
         self.page_size, self.timeout_seconds, self.read_timeout = page_size, timeout_seconds, read_timeout
         self.keep = keep
+        self.list_timeout = list_timeout
         self.resource_version: str | None = None
         self.failures = 0
         self._lock = threading.Lock()
@@ -125,8 +129,9 @@ class _Watch:
     # --- list ------------------------------------------------------------------------------
 
     def _list(self) -> None:
+        deadline = time.monotonic() + self.list_timeout if self.list_timeout else None
         listed = list_kind(self.client, self.kind, self.namespace, page_size=self.page_size,
-                           sleep=self._sleep, keep=self.keep)
+                           deadline=deadline, sleep=self._sleep, keep=self.keep)
         for rejected in listed.errors:
             self._reject(rejected)
         self.on_list(listed.items, listed.resource_version)
@@ -192,6 +197,9 @@ class _Watch:
         except MalformedObject as err:
             self._advance(_version_of(line))
             self._reject(err.rejected)
+            return 0
+        except RecursionError:
+            self._reject(Rejected(f"{self.kind} watch event", "nested too deeply"))
             return 0
         if event.type == "ERROR":
             status = event.status or {}
@@ -284,5 +292,5 @@ def _lines(resp: urllib3.HTTPResponse) -> Iterator[bytes]:
 def _version_of(line: bytes) -> str:
     try:
         return msgspec.json.decode(line, type=_EventHead).object.metadata.resourceVersion
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return ""
