@@ -75,7 +75,8 @@ def test_a_failed_cluster_is_one_error_line_and_the_others_complete(fleet, kubec
     assert down["services"] == [] and down["errors"] == [
         {"object": "cluster", "message": f"connection refused by {dead}"}]
     assert all(c["services"] and not c["errors"] for i, c in enumerate(report["clusters"]) if i != 1)
-    assert result.returncode == 1   # the healthy clusters still have outages: --fail-on outage
+    assert result.returncode == 2   # a cluster asked for could not be audited, whatever the others hold
+    assert result.stderr.strip().splitlines() == [f"sliceaudit: cluster down: connection refused by {dead}"]
 
 
 def test_repeated_context_scans_those_clusters_in_order(kubeconfig):

@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageFailure as err:
         click.echo(f"sliceaudit: {err}", err=True)
         return 2
+    except Exception as err:   # a bug still ends in one line, never a traceback on a user's terminal
+        click.echo(f"sliceaudit: internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]}",
+                   err=True)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from sliceaudit.cli.errors import UsageFailure
-from sliceaudit.cli.files import snapshot_from_files
+from sliceaudit.cli.files import MAX_INPUT_MB, snapshot_from_files
 from sliceaudit.consumers.detect import ConsumerFlagError, Present, parse_consumer
 from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.report import Report, encode_report, severity, worst_status
 from sliceaudit.core.table import render_table
 
 FAIL_ON = {"degraded": severity("degraded"), "outage": severity("outage"), "impact": None, "never": None}
+CLUSTER_TIMEOUT = 300.0   # fleet_scan.CLUSTER_TIMEOUT, not imported: file scans never load the Kubernetes client
 
 
 def consumer_hit(report: Report) -> bool:
@@ -30,8 +32,11 @@ def declared_consumers(values: tuple[str, ...]) -> list[Present] | None:
         raise UsageFailure(str(err)) from None
 
 
-def exit_status(report: Report, fail_on: str) -> int:
-    """1 when some Service is at or above --fail-on (for `impact`: some consumer in use is hit), else 0."""
+def exit_status(report: Report, fail_on: str, failures: list[str]) -> int:
+    """2 when something asked for could not be audited, else 1 when some Service is at or above
+    --fail-on (for `impact`: some consumer in use is hit), else 0."""
+    if failures:
+        return 2
     if fail_on == "impact":
         return 1 if consumer_hit(report) else 0
     threshold = FAIL_ON[fail_on]
@@ -39,16 +44,32 @@ def exit_status(report: Report, fail_on: str) -> int:
     return 1 if threshold is not None and worst is not None and severity(worst) >= threshold else 0
 
 
+def cluster_failures(report: Report) -> list[str]:
+    """One line per cluster that could not be audited (its whole-cluster error entries)."""
+    return [f"cluster {c.name}: {e.message}" for c in report.clusters for e in c.errors if e.object == "cluster"]
+
+
 def emit(report: Report, output: str, show_ok: bool) -> None:
-    if output == "json":
-        sys.stdout.buffer.write(encode_report(report) + b"\n")
+    """The report on standard output; a closed pipe or a full disk is one line, not a traceback."""
+    try:
+        if output == "json":
+            sys.stdout.buffer.write(encode_report(report) + b"\n")
+        else:
+            sys.stdout.write(render_table(report, color=sys.stdout.isatty(), show_ok=show_ok))
         sys.stdout.flush()
-    else:
-        click.echo(render_table(report, color=sys.stdout.isatty(), show_ok=show_ok), nl=False)
+    except OSError as err:
+        # Python flushes stdout again at exit: point it at /dev/null so that flush has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise UsageFailure(f"cannot write the report to standard output: {err.strerror or err}") from None
+
+
+def check_stdout() -> None:
+    if sys.stdout is None:
+        raise UsageFailure("standard output is closed: nowhere to write the report")
 
 
 def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool, in_cluster: bool,
-              owners: str, consumers: list[Present] | None = None) -> Report:
+              owners: str, timeout: float, consumers: list[Present] | None = None) -> Report:
     """Live clusters side by side, with a progress bar when stderr is a terminal."""
     # Imported here so the file mode never pays for the Kubernetes client.
     from sliceaudit.kube.clusters import in_cluster as in_cluster_access
@@ -62,10 +83,10 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
             accesses += kubeconfig_clusters(kubeconfig, contexts, all_contexts)
     except ClusterError as err:
         raise UsageFailure(str(err)) from None
-    if not sys.stderr.isatty():
-        return scan_clusters(accesses, owners=owners, consumers=consumers)
+    if sys.stderr is None or not sys.stderr.isatty():
+        return scan_clusters(accesses, owners=owners, timeout=timeout, consumers=consumers)
     with click.progressbar(length=len(accesses), label="scanning clusters", file=sys.stderr) as bar:
-        return scan_clusters(accesses, owners=owners, consumers=consumers,
+        return scan_clusters(accesses, owners=owners, timeout=timeout, consumers=consumers,
                              progress=lambda access, report: bar.update(1))
 
 
@@ -87,9 +108,13 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
 @click.option("--in-cluster", "in_cluster", is_flag=True, help="Scan the cluster this runs in (its service account).")
 @click.option("--owners", type=click.Choice(["needed", "all", "none"]), default="needed", show_default=True,
               help="Live: read Pods and owners for root cause only where findings are, everywhere, or not at all.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=CLUSTER_TIMEOUT, show_default=True,
+              metavar="SECONDS", help="Live: wall clock per cluster, connecting and credentials included.")
+@click.option("--max-input-mb", type=click.FloatRange(min=0, min_open=True), default=MAX_INPUT_MB, show_default=True,
+              metavar="MB", help="Files: refuse an input larger than this.")
 def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str, show_ok: bool,
             consumers: tuple[str, ...], kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool,
-            in_cluster: bool, owners: str) -> int:
+            in_cluster: bool, owners: str, timeout: float, max_input_mb: float) -> int:
     """Audit EndpointSlices for ports: null, number-less ports and port 0."""
     live = bool(kubeconfig or contexts or all_contexts or in_cluster)
     if files and live:
@@ -99,9 +124,15 @@ def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str
         raise UsageFailure("nothing to scan: give --file PATH (or - for stdin), or --context NAME, "
                            "--all-contexts, --in-cluster")
     declared = declared_consumers(consumers)
+    check_stdout()
     if live:
-        report = scan_live(kubeconfig, contexts, all_contexts, in_cluster, owners, declared)
+        report = scan_live(kubeconfig, contexts, all_contexts, in_cluster, owners, timeout, declared)
+        failures = cluster_failures(report)
     else:
-        report = Report(clusters=[audit_cluster(cluster_name, snapshot_from_files(list(files)), declared)])
+        read = snapshot_from_files(list(files), max_input_mb)
+        report = Report(clusters=[audit_cluster(cluster_name, read.snapshot, declared)])
+        failures = read.failures
     emit(report, output, show_ok)
-    return exit_status(report, fail_on)
+    for line in failures:
+        click.echo(f"sliceaudit: {line}", err=True)
+    return exit_status(report, fail_on, failures)
