@@ -44,7 +44,7 @@ def scan_cluster(access: ClusterAccess, *, owners: str = "needed", page_size: in
 def _scan(access: ClusterAccess, owners: str, page_size: int, deadline: float | None,
           consumers: Sequence[Present] | None) -> ClusterReport:
     try:
-        with connect(access) as client:
+        with connect(access, deadline=deadline) as client:
             return audit_live(client, access.name, owners=owners, page_size=page_size, deadline=deadline,
                               consumers=consumers)
     except ClusterError as err:
