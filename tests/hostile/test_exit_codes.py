@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from hostile.cli_runner import one_line_error, run
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from hostile.cli_runner import one_line_error, run
 
 # The classic "billion laughs": 9 aliases per level, 9 levels, a few hundred bytes of text.

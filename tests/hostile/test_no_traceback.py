@@ -8,6 +8,7 @@ import os
 import subprocess
 
 import pytest
+
 from hostile.cli_runner import SLICEAUDIT, one_line_error, run
 
 SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "n"},
