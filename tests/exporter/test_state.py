@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import msgspec
 import pytest
 from exporter_testkit import endpoint_slice, event, record, service
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import render
+from exporter.compact import compact_service, compact_slice, expand_slice
 from exporter.state import ClusterState
-from sliceaudit.core.audit import audit_cluster
+from sliceaudit.core.audit import audit_cluster, audit_service
+from sliceaudit.core.records import EndpointSlice, Service
 from sliceaudit.core.snapshot import Snapshot
 
 NOW = 1_700_000_000.0
@@ -283,3 +286,72 @@ def test_a_simulated_cluster_matches_its_ground_truth():
         assert gauge(got, "sliceaudit_null_port_endpoints", ns, name, "sim-1") == svc["null_port_endpoints"]
         assert gauge(got, "sliceaudit_port_zero_endpoints", ns, name, "sim-1") == svc["port_zero_endpoints"]
         assert gauge(got, "sliceaudit_service_outage", ns, name, "sim-1") == (svc["status"] == "outage")
+
+
+# --- the held (compact) form audits exactly like the records it came from -------------------------
+
+CORE_GOLDEN = sorted((Path(__file__).parents[1] / "core" / "golden").glob("*.yaml"))
+
+
+def _held_and_records(path: Path):
+    import yaml
+
+    from sliceaudit.core.decode import decode_documents
+
+    objects = yaml.safe_load(path.read_text())["objects"]
+    records, _ = decode_documents((f"objects[{i}]", o) for i, o in enumerate(objects))
+    services = [r for r in records if isinstance(r, Service)]
+    slices = [r for r in records if isinstance(r, EndpointSlice)]
+    return services, slices
+
+
+@pytest.mark.parametrize("path", CORE_GOLDEN, ids=[p.stem for p in CORE_GOLDEN])
+def test_held_copies_give_the_same_full_report_as_the_records(path):
+    """Every field of every Service's report (findings, messages, backends), not only the gauges."""
+    services, slices = _held_and_records(path)
+    for svc in services:
+        mine = [s for s in slices if s.metadata.namespace == svc.metadata.namespace
+                and s.service_name == svc.metadata.name]
+        want = audit_service(svc, mine)
+        got = audit_service(compact_service(svc), [expand_slice(compact_slice(s)) for s in mine])
+        assert msgspec.to_builtins(got) == msgspec.to_builtins(want), svc.metadata.name
+
+
+# addresses as they come, and what a held copy must give back: the very same strings
+ODD_ADDRESSES = [
+    ("IPv4", ["10.0.0.1", "10.0.0.2"]),
+    ("IPv4", ["010.0.0.1", "10.0.0.2"]),          # leading zero: not the canonical text of any packing
+    ("IPv4", ["10.0.0.1", None]),                 # an endpoint without addresses
+    ("IPv6", ["2001:db8::1", "fd00::a"]),
+    ("IPv6", ["2001:DB8::1"]),                    # upper case
+    ("IPv6", ["2001:db8:0:0::1"]),                # not compressed
+    ("FQDN", ["api.example.com"]),
+]
+
+
+@pytest.mark.parametrize(("address_type", "addresses"), ODD_ADDRESSES)
+def test_held_first_addresses_come_back_exactly(address_type, addresses):
+    obj = endpoint_slice("ns", "s", "svc", [a or "" for a in addresses])
+    obj["addressType"] = address_type
+    for e, a in zip(obj["endpoints"], addresses):
+        if a is None:
+            e["addresses"] = []
+    back = expand_slice(compact_slice(record(obj)))
+    assert [e.address for e in back.endpoints] == addresses
+    assert back.address_type == address_type
+
+
+CONDITIONS = [None, {}, {"ready": False}, {"ready": True, "serving": False, "terminating": True},
+              {"serving": True}, {"terminating": False}]
+
+
+def test_held_conditions_keep_absent_apart_from_false():
+    obj = endpoint_slice("ns", "s", "svc", [f"10.0.0.{i}" for i in range(len(CONDITIONS))])
+    for e, c in zip(obj["endpoints"], CONDITIONS):
+        if c is None:
+            del e["conditions"]
+        else:
+            e["conditions"] = c
+    original = record(obj)
+    back = expand_slice(compact_slice(original))
+    assert [e.conditions for e in back.endpoints] == [e.conditions for e in original.endpoints]
