@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from exporter.compact import compact_service, compact_slice, expand_slice
 from exporter.metrics.cluster import ClusterStats
 from exporter.metrics.families import SERVICE_FAMILIES
-from exporter.metrics.service import ServiceValues, service_lines
+from exporter.metrics.service import ServiceValues, family_blocks, service_labels
 from sliceaudit.core.audit import audit_service
 from sliceaudit.core.decode import WatchEvent
 from sliceaudit.core.records import EndpointSlice, Service
@@ -36,6 +36,13 @@ _BATCH = 500  # Services recomputed per lock hold during a relist: scrapes inter
 
 
 _EMPTY: dict = {}
+_SHARED_VALUES: dict[ServiceValues, ServiceValues] = {}  # most Services have the same few numbers
+
+
+def _values(values: ServiceValues) -> ServiceValues:
+    if len(_SHARED_VALUES) > 10_000:
+        _SHARED_VALUES.clear()
+    return _SHARED_VALUES.setdefault(values, values)
 
 
 def _service_key(s: Service) -> ServiceKey:
@@ -61,7 +68,7 @@ class ClusterState:
         self._slices: dict[str, dict[str, object]] = {}        # namespace -> slice name -> held slice
         self._by_service: dict[ServiceKey, dict[str, object]] = {}  # the same, per Service
         self._slice_count = 0
-        # Per Service a mutable slot [values, lines]: updated in place, so the sorted list of slots
+        # Per Service a mutable slot [values, label set]: updated in place, so the sorted list of slots
         # stays valid until a Service comes or goes, and a scrape walks it without a lookup.
         self._series: dict[ServiceKey, list] = {}
         self._order: list[tuple[ServiceKey, list]] | None = None  # sorted (key, slot); None once the set changes
@@ -300,17 +307,16 @@ class ClusterState:
         except Exception:  # a core bug on one odd Service must not stop the others
             log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
             return
-        values = ServiceValues(report.endpoints, report.null_port_endpoints, report.port_zero_endpoints,
-                               int(report.status == "outage"), severity(report.status))
+        values = _values(ServiceValues(report.endpoints, report.null_port_endpoints, report.port_zero_endpoints,
+                                       int(report.status == "outage"), severity(report.status)))
         slot = self._series.get(key)
         if slot is not None and slot[0] == values:
             return
-        lines = service_lines(self.name, key[0], key[1], values)
         if slot is None:
-            self._series[key] = [values, lines]
+            self._series[key] = [values, service_labels(self.name, key[0], key[1])]
             self._order = None
         else:
-            slot[0], slot[1] = values, lines
+            slot[0] = values
         self._blocks = None
 
     def _join(self) -> tuple[bytes, ...]:
@@ -324,5 +330,4 @@ class ClusterState:
             kept = {k for k, _ in heapq.nsmallest(cap, order, key=lambda item: (-item[1][0].rank, item[0]))}
             self._cut = (len(order) - cap) * SERIES_PER_SERVICE
             order = [item for item in order if item[0] in kept]
-        lines = [slot[1] for _, slot in order]
-        return tuple(b"".join(column) for column in zip(*lines)) if lines else (b"",) * SERIES_PER_SERVICE
+        return family_blocks(slot for _, slot in order)

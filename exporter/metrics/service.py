@@ -1,7 +1,8 @@
-"""The four per-Service gauges: rendered once when a Service's numbers change, reused every scrape."""
+"""The four per-Service gauges: a Service's numbers and label set, joined into family blocks when they change."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from exporter.metrics.families import SERVICE_FAMILIES
@@ -20,7 +21,17 @@ class ServiceValues(NamedTuple):
     rank: int  # 0 ok, 1 degraded, 2 outage
 
 
-def service_lines(cluster: str, namespace: str, service: str, values: ServiceValues) -> tuple[bytes, ...]:
-    """One sample line per family, ready to be joined into that family's block."""
-    label_set = labels(cluster=cluster, namespace=namespace, service=service)
-    return tuple(b"%s{%s} %d\n" % (name, label_set, value) for name, value in zip(_NAMES, values))
+def service_labels(cluster: str, namespace: str, service: str) -> bytes:
+    """The label set of a Service's samples, rendered once per Service."""
+    return labels(cluster=cluster, namespace=namespace, service=service)
+
+
+def family_blocks(series: Iterable[tuple[ServiceValues, bytes]]) -> tuple[bytes, ...]:
+    """Per family, one sample line per (values, label set), in the order given.
+
+    Lines are made here, at each re-join, rather than held per Service: 4 lines per Service were
+    ~0.4 KB of the exporter's memory each, and a re-join happens only when some number changed.
+    """
+    series = list(series)
+    return tuple(b"".join([b"%s{%s} %d\n" % (name, label_set, values[i]) for values, label_set in series])
+                 for i, name in enumerate(_NAMES))
