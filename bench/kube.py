@@ -7,27 +7,27 @@ kubernetes client's model path (the same paginated lists into V1Service/V1Endpoi
 the floor: the transfer alone (the same pages fetched, not decoded) plus decode_list + audit of
 those page bytes from memory. Watch: list-sized MODIFIED events replayed from the server's
 history, read by our loop and by `kubernetes.watch.Watch().stream` in model mode, each in a
-process of its own. Targets (reported, not asserted): >= 12x faster than models, <= 1.5x
-transfer + floor, peak RSS <= 150 MB, watch >= 15x.
+process of its own. Each figure is the median of bench.probe.RUNS runs (ours and the baselines in
+turn). Targets (reported): >= 12x faster than models, <= 1.5x transfer + floor, peak RSS <= 150 MB,
+watch >= 15x.
 """
 from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
+import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench.results import Figure, figure
+from bench.probe import interleaved, probe, rss_mb, serve
+from bench.results import Figure, at_most, figure, ratio_at_most, speedup_at_least
 
 SLICES = 20_000
 ENDPOINTS = 25
 PAGE = 500
 WATCH_EVENTS = 3000
-ROOT = Path(__file__).resolve().parents[1]
 
 
 # --- probes: each runs in a fresh process and prints one JSON line -------------------------------
@@ -39,16 +39,6 @@ def _client(config_path: str):
     return connect(kubeconfig_clusters(config_path)[0])
 
 
-def _rss_mb() -> float:
-    """This process's peak resident memory. Not ru_maxrss: Linux carries that over from the forking
-    parent (here the simulator, holding the whole cluster) into the child."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def probe_ours(config_path: str, owners: str = "needed") -> dict:
     from sliceaudit.kube.live_audit import audit_live
 
@@ -57,7 +47,7 @@ def probe_ours(config_path: str, owners: str = "needed") -> dict:
     report = audit_live(client, "bench", owners=owners, page_size=PAGE)  # what `scan` runs per cluster
     seconds = time.perf_counter() - start
     bad = sum(1 for s in report.services if s.status != "ok")
-    return {"seconds": seconds, "rss_mb": _rss_mb(), "services": len(report.services), "problems": bad}
+    return {"seconds": seconds, "rss_mb": rss_mb("VmHWM"), "services": len(report.services), "problems": bad}
 
 
 def probe_models(config_path: str) -> dict:
@@ -76,7 +66,7 @@ def probe_models(config_path: str) -> dict:
             if not token:
                 break
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rss_mb": _rss_mb(), "objects": len(held)}
+    return {"seconds": seconds, "rss_mb": rss_mb("VmHWM"), "objects": len(held)}
 
 
 def probe_transfer(config_path: str, pages_path: str) -> dict:
@@ -100,7 +90,7 @@ def probe_transfer(config_path: str, pages_path: str) -> dict:
                 break
     seconds = time.perf_counter() - start
     Path(pages_path).write_bytes(pickle.dumps(pages))
-    return {"seconds": seconds, "rss_mb": _rss_mb(), "bytes": sum(len(d) for _, d in pages)}
+    return {"seconds": seconds, "rss_mb": rss_mb("VmHWM"), "bytes": sum(len(d) for _, d in pages)}
 
 
 def probe_floor(pages_path: str) -> dict:
@@ -117,15 +107,7 @@ def probe_floor(pages_path: str) -> dict:
         records.extend(page.items)
         errors.extend(page.errors)
     audit_cluster("bench", Snapshot.of(records, errors))
-    return {"seconds": time.perf_counter() - start, "rss_mb": _rss_mb()}
-
-
-def _probe(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.kube", *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)
-    if out.returncode != 0:
-        raise RuntimeError(f"probe {args[0]} failed: {out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {"seconds": time.perf_counter() - start, "rss_mb": rss_mb("VmHWM")}
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -142,30 +124,34 @@ def bench_list() -> list[Figure]:
         config = Path(tmp) / "kubeconfig.json"
         config.write_text(json.dumps(kubeconfig_for({"bench": server})))
         pages = str(Path(tmp) / "pages.pickle")
-        transfer = min((_probe("transfer", str(config), pages) for _ in range(2)), key=lambda r: r["seconds"])
-        floor = min((_probe("floor", pages) for _ in range(2)), key=lambda r: r["seconds"])
-        ours = min((_probe("ours", str(config), "none") for _ in range(2)), key=lambda r: r["seconds"])
-        needed = min((_probe("ours", str(config), "needed") for _ in range(2)), key=lambda r: r["seconds"])
-        ours_all = min((_probe("ours", str(config), "all") for _ in range(2)), key=lambda r: r["seconds"])
-        models = _probe("models", str(config))
-    print(f"   input: {SLICES} EndpointSlices x {ENDPOINTS} endpoints, {transfer['bytes'] / 1e6:.0f} MB "
-          f"of list JSON in pages of {PAGE}; {ours['problems']} of {ours['services']} Services not ok")
-    print(f"   ours {ours['seconds']:.2f} s / {ours['rss_mb']:.0f} MB (root cause: owners=needed "
-          f"{needed['seconds']:.2f} s / {needed['rss_mb']:.0f} MB, owners=all {ours_all['seconds']:.2f} s / "
-          f"{ours_all['rss_mb']:.0f} MB); models {models['seconds']:.2f} s / "
-          f"{models['rss_mb']:.0f} MB; transfer {transfer['seconds']:.2f} s + floor {floor['seconds']:.2f} s")
-    bound = transfer["seconds"] + floor["seconds"]
+        runs = interleaved("bench.kube", [("transfer", str(config), pages), ("floor", pages),
+                                          ("ours", str(config), "none"), ("ours", str(config), "needed"),
+                                          ("ours", str(config), "all")])
+        transfer, floor, ours, needed, ours_all = runs
+        models = probe("bench.kube", "models", str(config))
+
+    def median(results: list[dict], key: str) -> float:
+        return statistics.median(r[key] for r in results)
+
+    print(f"   input: {SLICES} EndpointSlices x {ENDPOINTS} endpoints, {transfer[0]['bytes'] / 1e6:.0f} MB "
+          f"of list JSON in pages of {PAGE}; {ours[0]['problems']} of {ours[0]['services']} Services not ok")
+    print(f"   ours {median(ours, 'seconds'):.2f} s / {median(ours, 'rss_mb'):.0f} MB (root cause: owners=needed "
+          f"{median(needed, 'seconds'):.2f} s / {median(needed, 'rss_mb'):.0f} MB, owners=all "
+          f"{median(ours_all, 'seconds'):.2f} s / {median(ours_all, 'rss_mb'):.0f} MB); models "
+          f"{models['seconds']:.2f} s / {models['rss_mb']:.0f} MB; transfer {median(transfer, 'seconds'):.2f} s "
+          f"+ floor {median(floor, 'seconds'):.2f} s (medians of {len(ours)} runs)")
+    seconds = [r["seconds"] for r in ours]
     return [
-        figure("kube: list + audit 20k slices (target x12)", ours["seconds"], "s",
-               "kubernetes client models, paginated", models["seconds"]),
-        figure("kube: list + audit vs transfer + floor (<=1.5x)", ours["seconds"], "s",
-               "transfer + decode_list/audit from memory", bound),
-        figure("kube: peak RSS list + audit (target 150 MB)", ours["rss_mb"], "MB",
-               "kubernetes client models", models["rss_mb"]),
-        figure("kube: root cause, owners=needed vs owners=all", needed["seconds"], "s",
-               "every Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet", ours_all["seconds"]),
-        figure("kube: peak RSS owners=needed vs owners=all", needed["rss_mb"], "MB", "owners=all",
-               ours_all["rss_mb"]),
+        figure("kube: list + audit 20k slices", seconds, "s", "kubernetes client models, paginated",
+               models["seconds"], targets=(speedup_at_least(12),)),
+        figure("kube: list + audit vs transfer + floor", seconds, "s", "transfer + decode_list/audit from memory",
+               [t["seconds"] + f["seconds"] for t, f in zip(transfer, floor)], targets=(ratio_at_most(1.5),)),
+        figure("kube: peak RSS list + audit", [r["rss_mb"] for r in ours], "MB", "kubernetes client models",
+               models["rss_mb"], targets=(at_most(150),)),
+        figure("kube: root cause, owners=needed vs owners=all", [r["seconds"] for r in needed], "s",
+               "every Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet", [r["seconds"] for r in ours_all]),
+        figure("kube: peak RSS owners=needed vs owners=all", [r["rss_mb"] for r in needed], "MB", "owners=all",
+               [r["rss_mb"] for r in ours_all]),
     ]
 
 
@@ -237,14 +223,14 @@ def bench_watch() -> list[Figure]:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "kubeconfig.json"
             config.write_text(json.dumps(kubeconfig_for({"bench": server})))
-            ours = _probe("watch-ours", str(config), rv0)["seconds"]
-            models = _probe("watch-models", str(config), rv0)["seconds"]
+            ours, models = interleaved("bench.kube", [("watch-ours", str(config), rv0),
+                                                      ("watch-models", str(config), rv0)])
     finally:
         server.close()
-    print(f"   watch: {WATCH_EVENTS} MODIFIED EndpointSlice events of {ENDPOINTS} endpoints replayed over HTTPS: "
-          f"ours {ours:.3f} s, models {models:.3f} s")
-    return [figure("kube: watch events/s (target x15)", WATCH_EVENTS / ours, "events/s",
-                   "kubernetes Watch.stream, models", WATCH_EVENTS / models, higher_is_better=True)]
+    print(f"   watch: {WATCH_EVENTS} MODIFIED EndpointSlice events of {ENDPOINTS} endpoints replayed over HTTPS")
+    return [figure("kube: watch events/s", [WATCH_EVENTS / r["seconds"] for r in ours], "events/s",
+                   "kubernetes Watch.stream, models", [WATCH_EVENTS / r["seconds"] for r in models],
+                   higher_is_better=True, targets=(speedup_at_least(15),))]
 
 
 def run() -> list[Figure]:
@@ -252,7 +238,5 @@ def run() -> list[Figure]:
 
 
 if __name__ == "__main__":
-    mode, *rest = sys.argv[1:]
-    probes = {"ours": probe_ours, "models": probe_models, "transfer": probe_transfer, "floor": probe_floor,
-              "watch-ours": probe_watch_ours, "watch-models": probe_watch_models}
-    print(json.dumps(probes[mode](*rest)))
+    serve({"ours": probe_ours, "models": probe_models, "transfer": probe_transfer, "floor": probe_floor,
+           "watch-ours": probe_watch_ours, "watch-models": probe_watch_models})
