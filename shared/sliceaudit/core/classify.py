@@ -44,7 +44,8 @@ def classify(service: Service, slices: Sequence[EndpointSlice], owners: Owners) 
         # Headless, DNS only: `ports: null` slices are what such a Service expects.
         return ServiceReport(service.metadata.namespace, service.metadata.name, "ok", endpoints, 0, 0, [], fqdn)
 
-    findings = _fault_findings(service, resolution, owners) + _terminating_finding(service, resolution) + fqdn
+    findings = (_fault_findings(service, resolution, owners) + _terminating_finding(service, resolution)
+                + _inconsistent_finding(service, resolution) + fqdn)
     counts: dict[str, set[str]] = {code: set() for code in FAULT_CODES}
     for f in findings:
         if f.code in counts:
@@ -141,6 +142,39 @@ def _fallback_slices(service: Service, resolution: Resolution) -> list[str]:
             if addresses and any(e.addresses and e.addresses[0] in addresses for e in s.endpoints or ()):
                 names.add(s.metadata.name)
     return sorted(names)
+
+
+def _inconsistent_finding(service: Service, resolution: Resolution) -> list[Finding]:
+    """Ports whose backends use more than one number: fine for kube-proxy, not for every consumer.
+
+    Informational (status unchanged): a rollout that changes the container port, or two workloads
+    listening on different numbers. Skipper applies the last slice's ports to every endpoint
+    (dataclients/kubernetes/clusterclient.go, collectReadyEndpoints) and dials the rest at the wrong
+    number; consumers/skipper.py models it."""
+    mixed = [r for r in resolution.ports if len(r.backends) > 1]
+    if not mixed:
+        return []
+    parts, slice_names, addresses = [], set(), set()
+    for r in mixed:
+        key = r.port.key
+        by_number: dict[int, list[str]] = {}   # number -> the slices that list a backend at it
+        served = {n: set(addresses) for n, addresses in r.backends.items()}
+        for s in resolution.slices:
+            number = next((p.port for p in s.ports or () if p.key == key), None)
+            if number in served and any(e.addresses and e.addresses[0] in served[number] for e in s.endpoints or ()):
+                by_number.setdefault(number, []).append(s.metadata.name)
+        numbers = ", ".join(f"{n} ({_plural(len(r.backends[n]), 'endpoint')}, "
+                            f"{'slice' if len(by_number.get(n, ())) == 1 else 'slices'} "
+                            f"{', '.join(by_number.get(n, ()))})" for n in sorted(r.backends))
+        parts.append(f"port {_port_label(r.port.name or '')} at {numbers}")
+        slice_names.update(name for names in by_number.values() for name in names)
+        addresses |= r.served()
+    message = (f"Service {service.metadata.namespace}/{service.metadata.name} is served on more than one number: "
+               f"{'; '.join(parts)}. kube-proxy dials each endpoint at its own slice's number, but a consumer that "
+               f"applies one slice's ports to every endpoint (Skipper) dials the others at the wrong one: finish "
+               f"the rollout, or give the workloads the same container port.")
+    return [Finding("PORT_INCONSISTENT", message, sorted(slice_names), len(addresses), sorted(addresses),
+                    [r.port.name or "" for r in mixed])]
 
 
 def _fqdn_finding(service: Service, fqdn: Sequence[EndpointSlice]) -> list[Finding]:

@@ -144,6 +144,7 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
                 "port_zero_endpoints": 0, "ports": [], "findings": fqdn_findings}
 
     ports, served, fallback_only, fallback_slices = [], [], [], set()
+    chosen_by_port: list[set[tuple[str, int]]] = []
     for i, sp in enumerate(service.ports):
         kept: dict[tuple[str, int], _Copy] = {}
         for c in copies:
@@ -159,6 +160,7 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
             fallback_slices.update(c.slice for c in copies if c.verdicts[i][0] == BACKEND
                                    and (c.address, c.verdicts[i][1]) in chosen)
         fallback_only.append(fallback and bool(chosen))
+        chosen_by_port.append(chosen)
         served.append({a for a, _ in chosen})
         ports.append({"name": sp.name, "port": sp.port, "protocol": sp.protocol,
                       "backends": sorted(_backend(a, n) for a, n in chosen)})
@@ -194,6 +196,16 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
                                     "only by terminating endpoints",
                          "slices": sorted(fallback_slices), "endpoints": len(addresses), "addresses": addresses,
                          "ports": names})
+    # PORT_INCONSISTENT (informational): a port whose backends use more than one number.
+    mixed = [i for i, chosen in enumerate(chosen_by_port) if len({n for _, n in chosen}) > 1]
+    if mixed:
+        addresses = sorted({a for i in mixed for a, _ in chosen_by_port[i]})
+        names = sorted({c.slice for i in mixed for c in copies
+                        if c.verdicts[i][0] == BACKEND and (c.address, c.verdicts[i][1]) in chosen_by_port[i]})
+        findings.append({"code": "PORT_INCONSISTENT",
+                         "message": f"Service {service.namespace}/{service.name} is served on more than one number",
+                         "slices": names, "endpoints": len(addresses), "addresses": addresses,
+                         "ports": [service.ports[i].name for i in mixed]})
     findings += fqdn_findings
 
     null = set().union(*(g["addresses"] for (code, _), g in groups.items() if code == "NULL_PORTS"))
