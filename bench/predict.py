@@ -12,12 +12,12 @@ from pathlib import Path
 
 import yaml
 
-from bench.results import Figure, figure
+from bench.results import Figure, figure, ratio_at_most
 from sliceaudit.cli.manifests import read_manifests
 from sliceaudit.predict import predict
 
 WORKLOADS = 5000
-ROUNDS = 2
+ROUNDS = 3
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -42,13 +42,13 @@ def manifests(workloads: int = WORKLOADS) -> str:
     return "---\n".join(yaml.dump(d, Dumper=dumper, sort_keys=False) for d in docs)
 
 
-def _best(fn) -> tuple[float, object]:
-    best, out = float("inf"), None
+def _runs(fn) -> tuple[list[float], object]:
+    times, out = [], None
     for _ in range(ROUNDS):
         start = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        times.append(time.perf_counter() - start)
+    return times, out
 
 
 def run() -> list[Figure]:
@@ -57,13 +57,15 @@ def run() -> list[Figure]:
         path = Path(tmp) / "rendered.yaml"
         path.write_text(text)
         print(f"   input: {WORKLOADS} Deployments (2 replicas), {WORKLOADS} Services, {len(text) / 1e6:.1f} MB of YAML")
-        t_predict, prediction = _best(lambda: predict(read_manifests(str(path))))
-        t_yaml, _ = _best(lambda: list(yaml.load_all(text, Loader=_Loader)))
+        t_predict, prediction = _runs(lambda: predict(read_manifests(str(path))))
+        t_yaml, _ = _runs(lambda: list(yaml.load_all(text, Loader=_Loader)))
     services = prediction.report.services
     broken = sum(1 for s in services if s.status != "ok")
     print(f"   predicted: {len(services)} Services, {broken} not ok")
+    # Target: the whole prediction within 5x of parsing the same YAML alone, however fast the machine.
     return [
-        figure("predict: 5k workloads + 5k Services", t_predict, "s", "YAML parse alone", t_yaml),
-        figure("predict: Services per second", len(services) / t_predict, "Services/s", "YAML parse alone",
-               len(services) / t_yaml, higher_is_better=True),
+        figure("predict: 5k workloads + 5k Services", t_predict, "s", "YAML parse alone", t_yaml,
+               targets=[ratio_at_most(5.0)]),
+        figure("predict: Services per second", [len(services) / t for t in t_predict], "Services/s",
+               "YAML parse alone", [len(services) / t for t in t_yaml], higher_is_better=True),
     ]

@@ -91,8 +91,12 @@ def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluste
     runners: list[tuple[Any, str]] = []
     live_pods: list[Pod] = []
     owner_documents: list[tuple[str, Any]] = []
+    live_slices: list[dict] = []
     for kind, objs in (live or {}).items():
         for obj in objs:
+            if kind == "EndpointSlice":
+                live_slices.append({"kind": kind, **obj})
+                continue
             if kind not in ("Service", "Pod", "Endpoints"):
                 owner_documents.append((describe(kind, obj.get("metadata")), {"kind": kind, **obj}))
                 continue
@@ -152,6 +156,14 @@ def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluste
         documents.append((describe("Service", {"namespace": ns, "name": name}), {"kind": "Service", **to_api(svc)}))
         for s in endpointslice.reconcile(svc, pods_by_ns.get(ns, []), nodes, [], names):
             documents.append((f"EndpointSlice {ns}/{s.metadata.name}", to_api(s)))
+    # A live selector-less Service keeps the slices someone else writes for it (the controller writes none).
+    mirrored = {(e.metadata.namespace, e.metadata.name) for e in endpoints}
+    for body in live_slices:
+        meta = body.get("metadata") if isinstance(body.get("metadata"), Mapping) else {}
+        owner = (meta.get("namespace"), (meta.get("labels") or {}).get("kubernetes.io/service-name"))
+        svc = services.get(owner)
+        if svc is not None and svc.selector is None and owner not in mirrored:
+            documents.append((describe("EndpointSlice", meta), body))
     for ep in endpoints:
         svc = services.get((ep.metadata.namespace, ep.metadata.name))
         for s in mirroring.mirror(ep, svc, [], names):

@@ -141,4 +141,10 @@ def test_context_adds_what_the_live_cluster_runs(cluster, shared_server, tmp_pat
     (finding,) = got["findings"]
     assert [(w["kind"], w["name"]) for w in finding["workloads"]] == [("Deployment", f"{name}-next")]
     assert f"Deployment {ns}/{name}" in finding["selector_workloads"]
+    # Selector-less Services keep the slices others write for them: the same verdict as the live truth.
+    truth = {(t["namespace"], t["name"]): t["status"] for t in shared_server.truth()["services"]}
+    selectorless = {(s["namespace"], s["name"]): s["status"] for s in report["services"]
+                    if not sim.services[(s["namespace"], s["name"])].selector}
+    assert selectorless and selectorless == {k: truth[k] for k in selectorless}
+    assert set(selectorless.values()) != {"ok"}
     assert predict("-f", path, "--kubeconfig", str(kubeconfig), "--context", "nope").returncode == 2

@@ -15,12 +15,14 @@ from sliceaudit.core.report import Report
 from sliceaudit.predict import predict
 from sliceaudit.render.sarif import sarif
 
-LIVE_KINDS = ("Service", "Pod", "ReplicaSet")
+# The live objects predict builds on: Services and the Pods they select (with ReplicaSets for root
+# cause), and the slices of selector-less Services, which no controller writes.
+LIVE_KINDS = ("Service", "Pod", "ReplicaSet", "EndpointSlice")
 LIVE_DEADLINE = 120.0
 
 
 def live_objects(kubeconfig: str | None, context: str) -> dict[str, list[dict]]:
-    """Services, Pods and ReplicaSets of one live cluster, as the API serves them."""
+    """Services, Pods, ReplicaSets and EndpointSlices of one live cluster, as the API serves them."""
     import time
 
     import msgspec
@@ -67,7 +69,8 @@ def _version() -> str:
               help="Exit 1 when some Service is at or above this status.")
 @click.option("--show-ok", is_flag=True, help="List healthy Services in the table too.")
 @click.option("--kubeconfig", metavar="PATH", help="Kubeconfig for --context [default: $KUBECONFIG or ~/.kube/config].")
-@click.option("--context", metavar="NAME", help="Add what runs in this live cluster (Services, Pods, ReplicaSets).")
+@click.option("--context", metavar="NAME", help="Add what runs in this live cluster (Services, Pods, ReplicaSets, "
+              "the slices of selector-less Services).")
 def command(files: tuple[str, ...], namespace: str, output: str, fail_on: str, show_ok: bool,
             kubeconfig: str | None, context: str | None) -> int:
     """Predict the EndpointSlices of rendered manifests and audit them, before anything is deployed."""
