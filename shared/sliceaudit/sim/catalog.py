@@ -52,6 +52,24 @@ def _labels(ns: str, base: str) -> dict[str, str]:
     return {"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/name": base, "app.kubernetes.io/part-of": ns}
 
 
+# The proxies each simulated cluster runs (its index picks a set): consumer detection must find them,
+# with these versions, from the workloads' images (tests/kube/test_consumer_detection.py).
+EDGE = (
+    (("Deployment", "kube-system", "skipper-ingress", "registry.opensource.zalan.do/teapot/skipper:v0.21.146"),),
+    (("DaemonSet", "ingress-nginx", "ingress-nginx-controller", "registry.k8s.io/ingress-nginx/controller:v1.6.4"),
+     ("Deployment", "kube-system", "skipper-ingress", "registry.opensource.zalan.do/teapot/skipper:v0.21.150")),
+    (("Deployment", "traefik", "traefik", "docker.io/library/traefik:v3.6.23"),
+     ("StatefulSet", "linkerd", "linkerd-destination", "cr.l5d.io/linkerd/controller:stable-2.14.10")),
+)
+
+
+def edge(sim: ClusterSim, index: int) -> None:
+    """The cluster's proxies: workloads without a Service of theirs, so the audit's truth is unchanged."""
+    for kind, ns, name, image in EDGE[index % len(EDGE)]:
+        workload(sim, kind, ns, name, name, Template((Container(name.split("-")[0], image, ()),)),
+                 0 if kind == "DaemonSet" else 1)
+
+
 def workload(sim: ClusterSim, kind: str, ns: str, name: str, app: str, template: Template, replicas: int) -> Workload:
     w = Workload(kind, ns, name, sim.ids.uid(), {"app": app, "app.kubernetes.io/instance": name}, template,
                  replicas, sim.clock)

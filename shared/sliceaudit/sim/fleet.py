@@ -65,6 +65,7 @@ def build_cluster(name: str, services: int = 50, seed: int = 1, broken_share: fl
             svc.kind = kind
         else:
             catalog.build(sim, kind, ns, name_)
+    catalog.edge(sim, index)
     sim.tick(5)
     sim.reconcile()
     return sim
