@@ -57,7 +57,7 @@ def run() -> list[Figure]:
         path = Path(tmp) / "rendered.yaml"
         path.write_text(text)
         print(f"   input: {WORKLOADS} Deployments (2 replicas), {WORKLOADS} Services, {len(text) / 1e6:.1f} MB of YAML")
-        t_predict, prediction = _runs(lambda: predict(read_manifests(str(path))))
+        t_predict, prediction = _runs(lambda: predict(read_manifests(str(path))[0]))
         t_yaml, _ = _runs(lambda: list(yaml.load_all(text, Loader=_Loader)))
     services = prediction.report.services
     broken = sum(1 for s in services if s.status != "ok")

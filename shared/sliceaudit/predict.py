@@ -82,9 +82,10 @@ def _names() -> endpointslice.Names:
 
 
 def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluster: str = "manifests",
-            live: Mapping[str, Iterable[Mapping]] | None = None) -> Prediction:
-    """The audit of the cluster the manifests (plus `live` objects by kind) would make."""
-    errors: list[Rejected] = []
+            live: Mapping[str, Iterable[Mapping]] | None = None, unreadable: Iterable[Rejected] = ()) -> Prediction:
+    """The audit of the cluster the manifests (plus `live` objects by kind) would make; `unreadable`
+    are the parts of the input that did not parse, reported among the errors."""
+    errors: list[Rejected] = list(unreadable)
     locations: dict[Key, tuple[str, int]] = {}
     services: dict[tuple[str, str], Service] = {}
     endpoints: list[Endpoints] = []

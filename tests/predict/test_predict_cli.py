@@ -75,11 +75,29 @@ def test_sarif_points_at_the_service_and_the_workload_lines(split):
 
 def test_a_kubectl_list_is_read_item_by_item(tmp_path):
     items = [deployment("web", WEB, [("web", 8080)]), service("web", WEB, HTTP)]
-    path = tmp_path / "list.json"
-    path.write_text(json.dumps({"kind": "List", "apiVersion": "v1", "items": items}, indent=1))
-    out = predict("-f", str(path), "-o", "sarif")
-    (result,) = json.loads(out.stdout)["runs"][0]["results"]
-    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+    as_json = tmp_path / "list.json"
+    as_json.write_text(json.dumps({"kind": "List", "apiVersion": "v1", "items": items}, indent=1))
+    assert json.loads(predict("-f", str(as_json), "-o", "json").stdout)["clusters"][0]["services"][0][
+        "status"] == "outage"
+    as_yaml = tmp_path / "list.yaml"
+    # kubectl -o yaml writes no anchors (a document with anchors is read whole, its items on its line)
+    plain = json.loads(json.dumps(items))
+    as_yaml.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": plain}, sort_keys=False))
+    (result,) = json.loads(predict("-f", str(as_yaml), "-o", "sarif").stdout)["runs"][0]["results"]
+    line = result["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert as_yaml.read_text().splitlines()[line - 1].lstrip("- ").startswith(("apiVersion", "kind"))
+    assert line > 3
+
+
+def test_a_document_that_does_not_parse_is_an_error_and_the_rest_is_predicted(tmp_path):
+    path = tmp_path / "mixed.yaml"
+    path.write_text(yaml.safe_dump(service("web", WEB, HTTP)) + "---\nkind: [unclosed\n---\n"
+                    + yaml.safe_dump(deployment("web", WEB, [("http", 8080)])))
+    out = predict("-f", str(path), "-o", "json")
+    assert out.returncode == 0, out.stderr
+    (cluster,) = json.loads(out.stdout)["clusters"]
+    assert cluster["services"][0]["status"] == "ok" and len(cluster["errors"]) == 1
+    assert cluster["errors"][0]["object"].startswith(f"{path}#2")
 
 
 # --- the simulator's own manifests against a live scan of the cluster they made ----------------

@@ -1,57 +1,78 @@
-"""Manifests from files, each with the line it starts on (for SARIF): YAML streams, JSON, Lists."""
+"""Manifests from files, each with the line it starts on (for SARIF): YAML streams, JSON, Lists.
+
+The same bounded reading as `scan --file` (files.read_bytes, yaml_stream's limits on nesting and
+aliases); a document or List item that does not parse becomes a Rejected entry, the rest is read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import yaml
+import msgspec
 
 from sliceaudit.cli.errors import UsageFailure
-from sliceaudit.cli.files import flatten, parse_documents, read_bytes
+from sliceaudit.cli.files import Document, display_name, documents, flatten, read_bytes
+from sliceaudit.cli.yaml_stream import YamlError, parse_stream
+from sliceaudit.core.decode import Rejected
 from sliceaudit.predict import Manifest
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _first_content(lines: list[str], line: int) -> int:
+    """The first line at or after `line` that is not `---`, a comment or blank (1-based)."""
+    i = line - 1
+    while i < len(lines) and (lines[i].strip() == "" or lines[i].lstrip().startswith(("---", "#"))):
+        i += 1
+    return i + 1 if i < len(lines) else line
 
 
-def _items_node(node: yaml.Node) -> yaml.SequenceNode | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
-                return value
-    return None
+def _yaml(name: str, text: str) -> Iterator[Manifest | Rejected]:
+    lines = text.splitlines()
+    item_kind: str | None = None
+    for parsed in parse_stream(text):
+        source = name if parsed.document is None else f"{name}#{parsed.document}"
+        line = _first_content(lines, parsed.line or 1)
+        if parsed.error is not None:
+            yield Rejected(f"{source}:{parsed.error.line or line}", parsed.error.problem)
+        elif parsed.items_follow:
+            item_kind = parsed.body["kind"][: -len("List")] or None
+        elif parsed.item is not None:
+            body = parsed.body
+            if isinstance(body, dict) and "kind" not in body and item_kind:
+                body = {**body, "kind": item_kind}   # typed lists omit each item's kind
+            yield Manifest(body, name, line)
+        else:
+            for doc in flatten(Document(source, parsed.body)):   # a List parsed whole (anchors)
+                yield Manifest(doc.body, name, line)
 
 
-def _with_lines(name: str, data: bytes) -> Iterator[Manifest]:
-    loader = _Loader(data)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            body = loader.construct_document(node)
-            if body is None:
-                continue
-            items = _items_node(node)
-            kind = body.get("kind") if isinstance(body, dict) else None
-            if isinstance(kind, str) and kind.endswith("List") and items is not None \
-                    and isinstance(body.get("items"), list):
-                item_kind = kind[: -len("List")]
-                for item_node, item in zip(items.value, body["items"]):
-                    if isinstance(item, dict) and "kind" not in item and item_kind:
-                        item = {**item, "kind": item_kind}   # typed lists omit each item's kind
-                    yield Manifest(item, name, item_node.start_mark.line + 1)
-                continue
-            yield Manifest(body, name, node.start_mark.line + 1)
-    finally:
-        loader.dispose()
-
-
-def read_manifests(path: str) -> list[Manifest]:
-    """Every object of one file (`-` for stdin) with its line; unreadable or unparsable input is a UsageFailure."""
+def read_manifests(path: str) -> tuple[list[Manifest], list[Rejected]]:
+    """Every object of one file (`-` for stdin) with its line, and what could not be read."""
     data = read_bytes(path)
-    name = "<stdin>" if path == "-" else path
+    name = display_name(path)
+    out: list[Manifest] = []
+    errors: list[Rejected] = []
     try:
-        return list(_with_lines(name, data))
-    except yaml.YAMLError:
-        # Not YAML (JSON that YAML does not take, or garbage): files.py says which, objects on line 1.
-        return [Manifest(d.body, name, 1) for doc in parse_documents(path, data) for d in flatten(doc)]
-    except (ValueError, TypeError, RecursionError) as err:
-        raise UsageFailure(f"{name}: cannot read manifests: {err}") from None
+        msgspec.json.decode(data)
+        is_json = True
+    except (msgspec.DecodeError, RecursionError):
+        is_json = False
+    if is_json:
+        # JSON (kubectl get -o json) has no useful lines for code scanning: each object on line 1.
+        for got in documents(path, data):
+            if isinstance(got, Rejected):
+                errors.append(got)
+            else:
+                out.extend(Manifest(d.body, name, 1) for d in flatten(got))
+        return out, errors
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UsageFailure(f"{name}: neither JSON nor YAML: not UTF-8 (byte {err.start})") from None
+    try:
+        for got in _yaml(name, text):
+            (errors if isinstance(got, Rejected) else out).append(got)
+    except YamlError as err:
+        raise UsageFailure(f"{name}: {err}") from None
+    if not out and errors:
+        raise UsageFailure(f"{name}: nothing readable: {errors[0].object}: {errors[0].message}")
+    return out, errors

@@ -74,9 +74,14 @@ def _version() -> str:
 def command(files: tuple[str, ...], namespace: str, output: str, fail_on: str, show_ok: bool,
             kubeconfig: str | None, context: str | None) -> int:
     """Predict the EndpointSlices of rendered manifests and audit them, before anything is deployed."""
-    manifests = [m for path in files for m in read_manifests(path)]
+    manifests, unreadable = [], []
+    for path in files:
+        read, rejected = read_manifests(path)
+        manifests += read
+        unreadable += rejected
     live = live_objects(kubeconfig, context) if context else None
-    prediction = predict(manifests, namespace=namespace, cluster=context or "manifests", live=live)
+    prediction = predict(manifests, namespace=namespace, cluster=context or "manifests", live=live,
+                         unreadable=unreadable)
     report = Report(clusters=[prediction.report])
     if not prediction.report.services:
         raise UsageFailure("no Service in the manifests" + (f" or in context {context}" if context else "")
@@ -85,4 +90,4 @@ def command(files: tuple[str, ...], namespace: str, output: str, fail_on: str, s
         sys.stdout.write(json.dumps(sarif(prediction.report, prediction.locations, _version()), indent=1) + "\n")
     else:
         emit(report, output, show_ok)
-    return exit_status(report, fail_on)
+    return exit_status(report, fail_on, [])

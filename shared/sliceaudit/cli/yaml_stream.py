@@ -56,6 +56,7 @@ class Parsed:
     body: Any = None
     error: YamlError | None = None
     items_follow: bool = False    # a document whose `items` come next, one Parsed each
+    line: int | None = None       # where the document's (or item's) text starts in the whole text
 
 
 def check_depth(text: str) -> None:
@@ -97,7 +98,7 @@ def _whole(text: str, number: int | None, line: int, budget: _AliasBudget) -> It
         yield Parsed(number, None, error=err)
         return
     if body is not None:
-        yield Parsed(number, None, body)
+        yield Parsed(number, None, body, line=line)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _items(text: str, number: int | None, doc_line: int, split: _Split, budget: 
     if not (isinstance(kind, str) and kind.endswith("List")) or "items" in head:
         yield from _whole(text, number, doc_line, budget)
         return
-    yield Parsed(number, None, head, items_follow=True)
+    yield Parsed(number, None, head, items_follow=True, line=doc_line)
     line, pos = doc_line, 0
     for index, (start, end) in enumerate(split.entries):
         line += text.count("\n", pos, start)
@@ -146,7 +147,7 @@ def _items(text: str, number: int | None, doc_line: int, split: _Split, budget: 
             yield Parsed(number, index, error=err)
             continue
         if isinstance(body, list) and len(body) == 1:
-            yield Parsed(number, index, body[0])
+            yield Parsed(number, index, body[0], line=line)
         else:
             yield Parsed(number, index, error=YamlError("not one sequence entry", line))
 
