@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from sliceaudit.kube.clusters import ClusterAccess, connect, in_cluster, kubeconfig_clusters
+from sliceaudit.kube.clusters import ClusterAccess, connect, eks_cluster, in_cluster, kubeconfig_clusters
 from sliceaudit.kube.errors import ClusterError, shown_url
 
 
@@ -79,9 +79,12 @@ def test_missing_context_in_connect_is_a_cluster_error(config_file):
         connect(access)
 
 
-def test_access_repr_hides_kubeconfig_content():
+def test_access_repr_hides_kubeconfig_content_and_server_passwords():
     access = kubeconfig_clusters(kubeconfig(["k"], current="k"))[0]
     assert "secret-k" not in repr(access)
+    eks = eks_cluster("prod", "eu-west-1", endpoint="https://admin:hunter2@x.eks.amazonaws.com", ca_data="Q0E=")
+    assert repr(eks) == "ClusterAccess(name='prod', source='eks', server='https://***@x.eks.amazonaws.com', " \
+                        "region='eu-west-1')"
 
 
 @pytest.mark.parametrize(("data", "message"), [

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ SOURCES = ("kubeconfig", "incluster", "eks")
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClusterAccess:
     """How to reach one cluster, built from what the process trusts (never from a message)."""
 
@@ -68,6 +68,12 @@ class ClusterAccess:
             raise ValueError(f"cluster {self.name}: incluster source needs server, token_file, ca_file")
         if self.source == "eks" and not self.region:
             raise ValueError(f"cluster {self.name}: eks source needs a region")
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr and getattr(self, f.name) is not None}
+        if "server" in shown:
+            shown["server"] = shown_url(shown["server"])
+        return f"ClusterAccess({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @property
     def eks_name(self) -> str:
