@@ -63,6 +63,9 @@ def plan_history(cluster: str, report: ClusterReport, known: Iterable[Mapping[st
             "first_seen": prev["first_seen"] if is_open else stamp,
             "episodes": int(prev.get("episodes", 1)) + (0 if is_open else 1) if prev else 1,
         }
+        hit = sorted({f"{i.consumer} {i.version}" for i in svc.impact})
+        if hit:
+            item["consumers_hit"] = hit   # the proxies in use that route it differently from kube-proxy
         was_outage = is_open and prev.get("status") == "outage"
         if svc.status == "outage":
             item["outage_since"] = prev.get("outage_since", stamp) if was_outage else stamp

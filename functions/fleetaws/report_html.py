@@ -35,6 +35,29 @@ def _causes(svc: ServiceReport) -> str:
     return "<td><ul>" + "".join(items) + "</ul></td>" if items else "<td>-</td>"
 
 
+def _impact(svc: ServiceReport) -> str:
+    items = [f"<li><b>{escape(i.consumer)} {escape(i.version)}</b>: {escape(i.message)}</li>" for i in svc.impact]
+    return "<td><ul>" + "".join(items) + "</ul></td>" if items else "<td>-</td>"
+
+
+def _consumers(results: Sequence[ClusterResult]) -> str:
+    """Who is hit, per cluster: the proxies in use, their cluster-wide failures first."""
+    rows = []
+    for r in results:
+        for c in r.cluster.consumers:
+            failures = "".join(f"<li class=outage><b>{escape(f.code)}</b>: {escape(f.message)}</li>"
+                               for f in c.findings)
+            hit = sum(1 for s in r.cluster.services for i in s.impact if i.consumer == c.name)
+            rows.append("<tr>" + _cell(r.cluster.name) + _cell(f"{c.name} {c.version}")
+                        + _cell(", ".join(c.behaviours)) + _cell(hit, "n")
+                        + f"<td><ul>{failures}</ul><small>{escape('; '.join(c.found_in))}</small></td></tr>")
+    if not rows:
+        return ""
+    head = ("<tr><th>Cluster</th><th>Proxy</th><th>Behaves as</th><th>Services hit</th>"
+            "<th>Cluster-wide failures, found in</th></tr>")
+    return "<h2>Proxies in use</h2><table>" + head + "".join(rows) + "</table>"
+
+
 def _clusters_table(results: Sequence[ClusterResult]) -> str:
     rows = []
     for r in results:
@@ -49,7 +72,7 @@ def _clusters_table(results: Sequence[ClusterResult]) -> str:
 
 
 def _services_table(results: Sequence[ClusterResult]) -> str:
-    flagged = [(r, s) for r in results for s in r.cluster.services if s.status != "ok"]
+    flagged = [(r, s) for r in results for s in r.cluster.services if s.status != "ok" or s.impact]
     if not flagged:
         return "<p class=ok>No Service is degraded or in outage.</p>"
     flagged.sort(key=lambda rs: (-severity(rs[1].status), rs[0].cluster.name, rs[1].namespace, rs[1].name))
@@ -58,9 +81,9 @@ def _services_table(results: Sequence[ClusterResult]) -> str:
         first = r.first_seen.get(f"{s.namespace}/{s.name}", "")
         rows.append("<tr>" + _cell(r.cluster.name) + _cell(f"{s.namespace}/{s.name}") + _cell(s.status, s.status)
                     + _cell(s.endpoints, "n") + _cell(s.null_port_endpoints, "n")
-                    + _cell(s.port_zero_endpoints, "n") + _causes(s) + _cell(first) + "</tr>")
+                    + _cell(s.port_zero_endpoints, "n") + _causes(s) + _impact(s) + _cell(first) + "</tr>")
     head = ("<tr><th>Cluster</th><th>Service</th><th>Status</th><th>Endpoints</th><th>Null-port</th>"
-            "<th>Port-0</th><th>Root cause</th><th>First seen</th></tr>")
+            "<th>Port-0</th><th>Root cause</th><th>Proxies in use hit</th><th>First seen</th></tr>")
     return "<table>" + head + "".join(rows) + "</table>"
 
 
@@ -75,6 +98,6 @@ def render_html(run_id: str, generated_at: str, results: Sequence[ClusterResult]
     return (f"<!doctype html><html><head><meta charset=utf-8><title>{escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
             f"<p><small>generated {escape(generated_at)}</small></p>"
-            f"<h2>Clusters</h2>{_clusters_table(results)}"
-            f"<h2>Services in outage or degraded</h2>{_services_table(results)}"
+            f"<h2>Clusters</h2>{_clusters_table(results)}{_consumers(results)}"
+            f"<h2>Services in outage or degraded, or routed wrongly by a proxy in use</h2>{_services_table(results)}"
             f"{_errors(results)}</body></html>\n")

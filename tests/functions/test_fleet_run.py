@@ -132,9 +132,13 @@ def test_every_cluster_is_scanned_recorded_and_reported(aws, stack, function_env
     # A readable page: clusters, then Services in outage first, with root causes and first seen.
     page = html_report(stack, f"runs/{run_id}/report.html")
     assert all(name in page for name in fleet.servers)
-    flagged = page.split("<h2>Services in outage or degraded</h2>")[1]
+    flagged = page.split("<h2>Services in outage or degraded, or routed wrongly by a proxy in use</h2>")[1]
     assert flagged.index('class="outage"') < flagged.index('class="degraded"')
     assert "NULL_PORTS" in flagged and summaries["CLUSTER#sim-1"]["scanned_at"] in flagged
+    # Who is hit: the simulated sim-1 runs Skipper v0.21.146 (sim/catalog.py EDGE), which dials port 0.
+    proxies = page.split("<h2>Proxies in use</h2>")[1].split("<h2>")[0]
+    assert "skipper v0.21.146" in proxies and "<b>skipper v0.21.146</b>: Skipper v0.21.146: dials" in flagged
+    assert any("skipper v0.21.146" in i.get("consumers_hit", []) for i in items(stack, "SVC#sim-1").values())
     assert html_report(stack, "latest/report.html") == page
 
     # EMF metrics per cluster, and logs carrying the run and the cluster.

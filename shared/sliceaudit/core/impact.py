@@ -54,10 +54,11 @@ def _message(service: Service, present: Present, behaviour: Behaviour, ports: li
     for p in ports:
         label = repr(p.name) if p.name else "(unnamed)"
         if not p.backends:
-            parts.append(f"routes port {label} to nothing (kube-proxy: {len(p.missing)} backends)")
+            parts.append(f"routes port {label} to nothing (kube-proxy: {len(p.missing)} "
+                         f"backend{'s' if len(p.missing) != 1 else ''})")
         elif p.wrong:
             zero = sum(1 for b in p.wrong if b.endswith(":0"))
-            what = f"{len(p.wrong)} of {len(p.backends)} backends"
+            what = f"{len(p.wrong)} of {len(p.backends)} backend{'s' if len(p.backends) != 1 else ''}"
             if zero:
                 what += f" ({zero} at TCP port 0)"
             parts.append(f"dials {what} on port {label} that kube-proxy does not use: "
