@@ -4,10 +4,13 @@ be, and never 0 for a scan that audited nothing; one stderr line per failure; th
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
+import yaml
 
 from hostile.cli_runner import one_line_error, run
+from hostile.hostile_api import kubeconfig, merged_kubeconfig
 
 
 def service(name: str, ports="[{port: 80}]") -> str:
@@ -64,3 +67,19 @@ def test_a_useless_file_next_to_a_good_one_still_exits_2_with_the_good_one_repor
     assert result.returncode == 2
     assert names(result) == ["a"]
     assert one_line_error(result) == f"sliceaudit: {bad}: no objects in it"
+
+
+def test_a_scan_whose_every_cluster_failed_exits_2_with_a_line_each(tmp_path):
+    configs = []
+    for name in ("down-1", "down-2"):
+        with socket.socket() as s:   # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            configs.append(kubeconfig(name, f"https://127.0.0.1:{s.getsockname()[1]}"))
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(merged_kubeconfig(*configs)))
+    result = run("scan", "--kubeconfig", str(path), "--all-contexts", "--fail-on", "never")
+    assert result.returncode == 2
+    lines = result.stderr.decode().splitlines()
+    assert [line.split(":")[0:2] for line in lines] == [["sliceaudit", " cluster down-1"],
+                                                        ["sliceaudit", " cluster down-2"]]
+    assert all("connection refused by https://127.0.0.1:" in line for line in lines)

@@ -8,8 +8,10 @@ import os
 import subprocess
 
 import pytest
+import yaml
 
 from hostile.cli_runner import SLICEAUDIT, one_line_error, run
+from hostile.hostile_api import HostileApi
 
 SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "n"},
            "spec": {"ports": [{"port": 80}]}}
@@ -88,3 +90,15 @@ def test_a_full_disk_is_one_line(tmp_path, output):
                                 stdout=full, stderr=subprocess.PIPE, timeout=60)
     assert result.returncode == 2
     assert one_line_error(result) == "sliceaudit: cannot write the report to standard output: No space left on device"
+
+
+def test_an_api_response_nested_thousands_deep_is_the_clusters_error(tmp_path):
+    with HostileApi("deep-json") as api:
+        config = tmp_path / "config"
+        config.write_text(yaml.safe_dump(api.kubeconfig("deep")))
+        result = run("scan", "--kubeconfig", str(config), "-o", "json", "--owners", "none")
+    assert result.returncode == 2
+    (cluster,) = json.loads(result.stdout)["clusters"]
+    (error,) = cluster["errors"]
+    assert error["object"] == "cluster" and error["message"].endswith("list response: nested too deeply"), error
+    assert one_line_error(result) == f"sliceaudit: cluster deep: {error['message']}"

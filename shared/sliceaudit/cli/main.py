@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
+import threading
 from importlib.metadata import entry_points
 
 import click
 
 from sliceaudit.cli.errors import UsageFailure
 
+# Thread names of kube.fleet_scan's per-cluster scans (not imported: file scans never load the client).
+STALLED_SCAN = "cluster-scan-"
 # Subcommands shipped in the layer; each module exposes `command`.
 BUILTIN = ("sliceaudit.cli.scan", "sliceaudit.cli.predict", "sliceaudit.cli.simulate")
 
@@ -60,5 +66,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def run() -> int:
+    """The console entry point: `main`, then out past any cluster scan still stalled in a read.
+
+    A scan thread left behind at its deadline may sit inside OpenSSL; letting the interpreter
+    finalise under it aborts the process (SIGABRT), so the report is flushed and the process ends.
+    """
+    code = main()
+    if any(t.name.startswith(STALLED_SCAN) and t.is_alive() for t in threading.enumerate()):
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

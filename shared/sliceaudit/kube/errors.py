@@ -63,7 +63,7 @@ def from_transport(err: BaseException, host: str) -> ClusterError:
         return ClusterError(f"TLS verification failed for {host}: {why}", reason="tls")
     if isinstance(err, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
         return ClusterError(f"cannot resolve host of {host} (DNS)", reason="dns")
-    if isinstance(err, (urllib3.exceptions.ConnectTimeoutError, TimeoutError, socket.timeout)) and \
+    if isinstance(err, (urllib3.exceptions.TimeoutError, TimeoutError, socket.timeout)) and \
             not isinstance(err, urllib3.exceptions.NewConnectionError):
         return ClusterError(f"timed out talking to {host}", reason="timeout")
     if "refused" in text.lower():

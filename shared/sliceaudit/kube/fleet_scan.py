@@ -33,7 +33,7 @@ def scan_cluster(access: ClusterAccess, *, owners: str = "needed", page_size: in
     deadline = time.monotonic() + timeout
     done: list[ClusterReport] = []
     worker = threading.Thread(target=lambda: done.append(_scan(access, owners, page_size, deadline, consumers)),
-                              name=f"scan-{access.name}", daemon=True)
+                              name=f"cluster-scan-{access.name}", daemon=True)
     worker.start()
     worker.join(max(0.0, deadline - time.monotonic()) + GRACE)
     if done:

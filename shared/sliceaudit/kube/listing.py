@@ -118,7 +118,12 @@ def read_body(resp, deadline: float | None, what: str, limit: int = MAX_PAGE_BYT
             sock = getattr(getattr(resp, "connection", None), "sock", None)
             if sock is not None:
                 sock.settimeout(min(READ_TIMEOUT, left))
-        chunk = resp.read1(READ_CHUNK)
+        try:
+            chunk = resp.read1(READ_CHUNK)
+        except Exception:
+            if deadline is not None and time.monotonic() >= deadline - 0.05:
+                raise deadline_reached(what) from None   # the read's timeout was what was left
+            raise
         if not chunk:
             return b"".join(parts)
         size += len(chunk)
