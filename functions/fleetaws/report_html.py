@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from html import escape as _html_escape
 from typing import TYPE_CHECKING
 
 from fleetaws.summary import ClusterSummary
 from sliceaudit.core.report import ServiceReport, severity
+from sliceaudit.core.table import printable
 
 if TYPE_CHECKING:
     from fleetaws.fleet_report import ClusterResult
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, control characters made visible (\\x1b, \\n): names come from clusters."""
+    return _html_escape(printable(text))
+
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}

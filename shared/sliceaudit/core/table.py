@@ -17,12 +17,13 @@ def _paint(text: str, status: str, color: bool) -> str:
 
 def _row(cluster: str, s: ServiceReport) -> tuple[str, ...]:
     codes = ",".join(dict.fromkeys(f.code for f in s.findings)) or "-"
-    return (cluster, f"{s.namespace}/{s.name}", s.status, str(s.endpoints), str(s.null_port_endpoints),
-            str(s.port_zero_endpoints), codes)
+    return (printable(cluster), printable(f"{s.namespace}/{s.name}"), s.status, str(s.endpoints),
+            str(s.null_port_endpoints), str(s.port_zero_endpoints), printable(codes))
 
 
-def _printable(text: str) -> str:
-    """Input-derived text (image references, names from files) with control characters escaped."""
+def printable(text: str) -> str:
+    """Input-derived text (names, messages, image references) with control characters escaped: an
+    escape sequence or newline in a name must not reach the terminal raw nor forge a table line."""
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
@@ -31,14 +32,14 @@ def _consumer_lines(cluster: ClusterReport, width: int, color: bool) -> list[str
     lines = []
     for c in cluster.consumers:
         for f in c.findings:
-            text = _printable(f"{f.code} [{cluster.name}]: {f.message}")
+            text = printable(f"{f.code} [{cluster.name}]: {f.message}")
             lines.extend(_paint(line, "outage", color) for line in textwrap.wrap(
                 text, width=width, subsequent_indent="  ", break_on_hyphens=False))
     return lines
 
 
 def _wrapped(text: str, width: int) -> list[str]:
-    return textwrap.wrap(_printable(text), width=width, initial_indent="    ", subsequent_indent="      ",
+    return textwrap.wrap(printable(text), width=width, initial_indent="    ", subsequent_indent="      ",
                          break_on_hyphens=False)
 
 
@@ -59,9 +60,7 @@ def render_table(report: Report, color: bool = False, show_ok: bool = False, wid
         for (_, svc), row in zip(flagged, rows[1:]):
             lines.append(_line(row, widths, svc.status, color))
             for f in svc.findings:
-                lines.extend(textwrap.wrap(f"{f.code}: {f.message}", width=width,
-                                           initial_indent="    ", subsequent_indent="      ",
-                                           break_on_hyphens=False))
+                lines.extend(_wrapped(f"{f.code}: {f.message}", width))
             for i in svc.impact:
                 lines.extend(_wrapped(f"IMPACT {i.message}", width))
         lines.append("")
@@ -69,12 +68,12 @@ def render_table(report: Report, color: bool = False, show_ok: bool = False, wid
     for c in report.clusters:
         if c.consumers:
             names = ", ".join(f"{p.name} {p.version}" for p in c.consumers)
-            lines.append(_printable(f"consumers [{c.name}]: {names}"))
+            lines.append(printable(f"consumers [{c.name}]: {names}"))
     for c in report.clusters:
         for e in c.errors:
-            lines.append(f"error [{c.name}] {e.object}: {e.message}")
+            lines.append(printable(f"error [{c.name}] {e.object}: {e.message}"))
     for e in report.errors:
-        lines.append(f"error {e.object}: {e.message}")
+        lines.append(printable(f"error {e.object}: {e.message}"))
     return "\n".join(lines) + "\n"
 
 
