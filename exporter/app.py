@@ -110,7 +110,7 @@ class Exporter:
     def _watcher(self, access: ClusterAccess, state: ClusterState,
                  feed_lock: threading.Lock | None = None) -> ClusterWatcher:
         watcher = ClusterWatcher(access, state, connect=self._connect, watch=self._watch, limiter=self.limiter,
-                                 feed_lock=feed_lock)
+                                 feed_lock=feed_lock, watch_options={"list_timeout": self.config.list_timeout})
         watcher.start()
         return watcher
 

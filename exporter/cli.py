@@ -11,6 +11,7 @@ import click
 
 from exporter.app import Exporter
 from exporter.config import (
+    DEFAULT_LIST_TIMEOUT,
     DEFAULT_LISTEN,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_SERIES,
@@ -63,6 +64,9 @@ def _env(name: str) -> str:
 @click.option("--reload-interval", type=float, default=DEFAULT_RELOAD_INTERVAL, envvar=_env("RELOAD_INTERVAL"),
               show_envvar=True, metavar="SECONDS", help="How often the kubeconfig is looked at; clusters added, "
               "removed or changed there are followed without a restart (0: read once).")
+@click.option("--list-timeout", type=float, default=DEFAULT_LIST_TIMEOUT, envvar=_env("LIST_TIMEOUT"),
+              show_envvar=True, metavar="SECONDS", help="Deadline for one full list of a resource, every page "
+              "included; past it the list is given up, logged, and tried again after a backoff.")
 @click.option("--log-level", default="info", envvar=_env("LOG_LEVEL"), show_envvar=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity (stderr).")
 def command(**options) -> None:
@@ -104,7 +108,7 @@ def _config(options: dict) -> ExporterConfig:
             cluster_name=options["cluster_name"], eks=tuple(options["eks"]), eks_role_arn=options["eks_role_arn"],
             listen=listen, shard=options["shard"], total_shards=options["total_shards"],
             max_series_per_cluster=options["max_series_per_cluster"], max_connections=options["max_connections"],
-            reload_interval=options["reload_interval"],
+            reload_interval=options["reload_interval"], list_timeout=options["list_timeout"],
             log_level=options["log_level"])
     except ValueError as err:
         raise UsageFailure(str(err)) from None

@@ -9,6 +9,7 @@ DEFAULT_LISTEN = "127.0.0.1:9808"
 DEFAULT_MAX_SERIES = 200_000  # 50,000 Services per cluster at 4 series each
 DEFAULT_MAX_CONNECTIONS = 64  # scrapers (an HA pair), probes and people; each open connection holds a thread
 DEFAULT_RELOAD_INTERVAL = 10.0  # seconds between looks at the kubeconfig: a mounted Secret updates within a minute
+DEFAULT_LIST_TIMEOUT = 300.0  # seconds for one full list of a resource, every page included (20k slices: ~10 s)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ExporterConfig:
     max_series_per_cluster: int = DEFAULT_MAX_SERIES
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     reload_interval: float = DEFAULT_RELOAD_INTERVAL   # 0: the kubeconfig is read once
+    list_timeout: float = DEFAULT_LIST_TIMEOUT
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -49,6 +51,8 @@ class ExporterConfig:
             raise ValueError("--max-connections must be 1 or more")
         if not self.reload_interval >= 0:
             raise ValueError("--reload-interval must be 0 (never) or a number of seconds")
+        if not 0 < self.list_timeout < float("inf"):
+            raise ValueError("--list-timeout must be a positive number of seconds")
         if self.in_cluster and (self.contexts or self.all_contexts):
             raise ValueError("--in-cluster cannot be combined with --context or --all-contexts")
         if self.contexts and self.all_contexts:

@@ -33,6 +33,7 @@ def kubeconfig(tmp_path):
     (["--shard", "x"], "'x' is not a valid integer"),
     (["--max-connections", "0"], "--max-connections must be 1 or more"),
     (["--reload-interval", "-1"], "--reload-interval must be 0"),
+    (["--list-timeout", "0"], "--list-timeout must be a positive number"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(kubeconfig, capsys, args, message):
     assert main(["exporter", "--kubeconfig", kubeconfig, *args]) == 2

@@ -43,6 +43,8 @@ def test_bad_listen_addresses(text):
     ({"max_connections": 0}, "--max-connections"),
     ({"reload_interval": -1}, "--reload-interval"),
     ({"reload_interval": float("nan")}, "--reload-interval"),
+    ({"list_timeout": 0}, "--list-timeout"),
+    ({"list_timeout": float("inf")}, "--list-timeout"),
 ])
 def test_flag_combinations_that_make_no_sense(options, message):
     with pytest.raises(ValueError, match=message):

@@ -338,3 +338,23 @@ def test_the_kubeconfig_is_followed_as_clusters_come_go_and_credentials_change(t
     assert "cluster alpha: no longer in the kubeconfig" in log
     assert "cannot be used" in log and "Traceback" not in log
 
+
+@pytest.mark.parametrize("mode", ["endless-pages", "same-token"])
+def test_a_list_that_never_ends_stops_at_its_deadline_in_bounded_memory(tmp_path, mode):
+    with HostileApi(mode) as api:
+        kubeconfig = write_yaml(tmp_path / "kubeconfig", api.kubeconfig("endless"))
+        proc, base = start_exporter(tmp_path, kubeconfig, "--list-timeout", "3")
+        try:
+            def failed_line() -> str | None:
+                lines = proc.log.read_text(errors="replace").splitlines()
+                return next((line for line in lines if "cluster endless " in line and "WARNING" in line), None)
+
+            line = wait_until("a line saying the list was given up", failed_line, [proc], timeout=60)
+            assert sample(metrics(base), "sliceaudit_cluster_up", cluster="endless") == 0
+            assert api.pages < HostileApi.MAX_PAGES  # given up, not run to the server's own end
+            rss_kb = int(re.search(r"^VmRSS:\s+(\d+)", Path(f"/proc/{proc.pid}/status").read_text(),
+                                   re.MULTILINE).group(1))
+        finally:
+            assert stop_within(proc, STOP_DEADLINE) == 0
+    assert rss_kb < 400_000, line
+    assert "Traceback" not in proc.log.read_text(errors="replace")
