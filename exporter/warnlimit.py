@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sliceaudit.core.table import printable as escaped
 from sliceaudit.kube.errors import one_line
 
 log = logging.getLogger("exporter.watchers")
@@ -82,7 +83,4 @@ class WarningLimiter:
 
 def printable(text: str, limit: int = 300) -> str:
     """One line with control characters escaped: names from a cluster must not drive the terminal."""
-    text = one_line(text, limit)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return escaped(one_line(text, limit))
