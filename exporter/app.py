@@ -97,7 +97,8 @@ class Exporter:
                 fingerprint = self.source.fingerprint(access) if self.source else None
                 held = self._watched.get(name)
                 if held is None:
-                    state = ClusterState(name, max_series=self.config.max_series_per_cluster)
+                    state = ClusterState(name, max_series=self.config.max_series_per_cluster,
+                                         consumers=self.config.consumers)
                     self._watched[name] = _Watched(access, state, self._watcher(access, state), fingerprint)
                     if not initial:
                         log.info("cluster %s: new in the kubeconfig; watching it", name)

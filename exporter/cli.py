@@ -17,6 +17,7 @@ from exporter.config import (
     DEFAULT_MAX_SERIES,
     DEFAULT_RELOAD_INTERVAL,
     ExporterConfig,
+    parse_consumers,
     parse_listen,
 )
 from exporter.fleet import ClusterSource
@@ -67,6 +68,9 @@ def _env(name: str) -> str:
 @click.option("--list-timeout", type=float, default=DEFAULT_LIST_TIMEOUT, envvar=_env("LIST_TIMEOUT"),
               show_envvar=True, metavar="SECONDS", help="Deadline for one full list of a resource, every page "
               "included; past it the list is given up, logged, and tried again after a backoff.")
+@click.option("--consumer", "consumers", multiple=True, envvar=_env("CONSUMER"), show_envvar=True,
+              metavar="NAME[@VERSION]", help="A proxy in use (skipper@v0.21.146, ingress-nginx@1.9.4, traefik): "
+              "adds sliceaudit_consumer_broken_backends per Service for it. Repeatable.")
 @click.option("--log-level", default="info", envvar=_env("LOG_LEVEL"), show_envvar=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity (stderr).")
 def command(**options) -> None:
@@ -102,6 +106,7 @@ def command(**options) -> None:
 def _config(options: dict) -> ExporterConfig:
     try:
         listen = parse_listen(options.pop("listen"))
+        consumers = parse_consumers(tuple(options["consumers"]))
         return ExporterConfig(
             kubeconfig=options["kubeconfig"], contexts=tuple(options["contexts"]),
             all_contexts=options["all_contexts"], in_cluster=options["in_cluster"],
@@ -109,6 +114,6 @@ def _config(options: dict) -> ExporterConfig:
             listen=listen, shard=options["shard"], total_shards=options["total_shards"],
             max_series_per_cluster=options["max_series_per_cluster"], max_connections=options["max_connections"],
             reload_interval=options["reload_interval"], list_timeout=options["list_timeout"],
-            log_level=options["log_level"])
+            log_level=options["log_level"], consumers=consumers)
     except ValueError as err:
         raise UsageFailure(str(err)) from None

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from exporter.metrics.cluster import cluster_families
-from exporter.metrics.families import SCRAPE_DURATION, SERVICE_FAMILIES
+from exporter.metrics.families import CONSUMER_FAMILIES, SCRAPE_DURATION, SERVICE_FAMILIES
 from exporter.metrics.text import number
 from exporter.state import ClusterState
 
@@ -19,7 +19,7 @@ def render(clusters: Sequence[ClusterState]) -> bytes:
     start = time.perf_counter()
     blocks = [c.service_blocks() for c in clusters]
     parts: list[bytes] = []
-    for i, family in enumerate(SERVICE_FAMILIES):
+    for i, family in enumerate(SERVICE_FAMILIES + CONSUMER_FAMILIES):
         parts.append(family.header)
         parts.extend(b[i] for b in blocks)
     parts.append(cluster_families([c.stats() for c in clusters]))

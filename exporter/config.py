@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sliceaudit.consumers.detect import Present, parse_consumer
+
 DEFAULT_LISTEN = "127.0.0.1:9808"
 DEFAULT_MAX_SERIES = 200_000  # 50,000 Services per cluster at 4 series each
 DEFAULT_MAX_CONNECTIONS = 64  # scrapers (an HA pair), probes and people; each open connection holds a thread
@@ -38,6 +40,7 @@ class ExporterConfig:
     reload_interval: float = DEFAULT_RELOAD_INTERVAL   # 0: the kubeconfig is read once
     list_timeout: float = DEFAULT_LIST_TIMEOUT
     log_level: str = "info"
+    consumers: tuple[Present, ...] = ()   # --consumer: proxies in use, a broken-backends gauge each
 
     def __post_init__(self) -> None:
         if self.total_shards < 1:
@@ -73,6 +76,15 @@ class ExporterConfig:
             return True
         digest = hashlib.sha256(cluster.encode()).digest()
         return int.from_bytes(digest[:8], "big") % self.total_shards == self.shard
+
+
+def parse_consumers(values: tuple[str, ...]) -> tuple[Present, ...]:
+    """--consumer values (as `sliceaudit scan` reads them), each consumer and version once."""
+    out: dict[tuple[str, str], Present] = {}
+    for text in values:
+        present = parse_consumer(text)  # ConsumerFlagError is a ValueError: one line, exit 2
+        out.setdefault((present.consumer.name, str(present.version)), present)
+    return tuple(out.values())
 
 
 def parse_listen(text: str) -> Listen:

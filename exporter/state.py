@@ -14,12 +14,14 @@ import heapq
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from exporter.compact import compact_service, compact_slice, expand_slice
 from exporter.metrics.cluster import ClusterStats
-from exporter.metrics.families import SERVICE_FAMILIES
+from exporter.metrics.consumer import broken_backends, consumer_labels
+from exporter.metrics.families import CONSUMER_FAMILIES, SERVICE_FAMILIES
 from exporter.metrics.service import ServiceValues, family_blocks, service_labels
+from sliceaudit.consumers.detect import Present
 from sliceaudit.core.audit import audit_service
 from sliceaudit.core.decode import WatchEvent
 from sliceaudit.core.records import EndpointSlice, Service
@@ -31,7 +33,8 @@ ServiceKey = tuple[str, str]
 
 # The kinds the exporter watches, and how metrics name them.
 RESOURCES = {"Service": "services", "EndpointSlice": "endpointslices"}
-SERIES_PER_SERVICE = len(SERVICE_FAMILIES)
+SERIES_PER_SERVICE = len(SERVICE_FAMILIES)  # plus one per declared consumer
+BLOCKS = len(SERVICE_FAMILIES) + len(CONSUMER_FAMILIES)
 _BATCH = 500  # Services recomputed per lock hold during a relist: scrapes interleave
 
 
@@ -59,10 +62,14 @@ def _group_key(held) -> ServiceKey | None:
 
 
 class ClusterState:
-    def __init__(self, name: str, *, max_series: int = 0, clock: Callable[[], float] = time.time):
+    def __init__(self, name: str, *, max_series: int = 0, clock: Callable[[], float] = time.time,
+                 consumers: Sequence[Present] = ()):
         self.name = name
         self._clock = clock
-        self._max_services = max_series // SERIES_PER_SERVICE if max_series else 0
+        self._consumers = tuple(consumers)   # declared: a series each per Service (detection would be unbounded)
+        self._consumer_labels = consumer_labels(self._consumers)
+        self._per_service = SERIES_PER_SERVICE + len(self._consumers)
+        self._max_services = max(1, max_series // self._per_service) if max_series else 0
         self._lock = threading.Lock()
         self._services: dict[ServiceKey, Service] = {}
         self._slices: dict[str, dict[str, object]] = {}        # namespace -> slice name -> held slice
@@ -178,7 +185,7 @@ class ClusterState:
         """Per family, every held Service's sample lines; counts what the cap cuts at each call."""
         with self._lock:
             if not self.synced:
-                return (b"",) * SERIES_PER_SERVICE
+                return (b"",) * BLOCKS
             if self._blocks is None:
                 self._blocks = self._join()
             self._series_cut_total += self._cut
@@ -303,12 +310,14 @@ class ClusterState:
                 self._order = self._blocks = None
             return
         try:
-            report = audit_service(service, map(expand_slice, self._by_service.get(key, _EMPTY).values()))
+            report = audit_service(service, map(expand_slice, self._by_service.get(key, _EMPTY).values()),
+                                   consumers=self._consumers)
         except Exception:  # a core bug on one odd Service must not stop the others
             log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
             return
         values = _values(ServiceValues(report.endpoints, report.null_port_endpoints, report.port_zero_endpoints,
-                                       int(report.status == "outage"), severity(report.status)))
+                                       int(report.status == "outage"), severity(report.status),
+                                       broken_backends(report, self._consumers)))
         slot = self._series.get(key)
         if slot is not None and slot[0] == values:
             return
@@ -328,6 +337,6 @@ class ClusterState:
         if cap and len(order) > cap:
             # Unhealthy Services first, then by name: the cap never hides an outage for a healthy one.
             kept = {k for k, _ in heapq.nsmallest(cap, order, key=lambda item: (-item[1][0].rank, item[0]))}
-            self._cut = (len(order) - cap) * SERIES_PER_SERVICE
+            self._cut = (len(order) - cap) * self._per_service
             order = [item for item in order if item[0] in kept]
-        return family_blocks(slot for _, slot in order)
+        return family_blocks((slot for _, slot in order), self._consumer_labels)

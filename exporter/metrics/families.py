@@ -46,6 +46,14 @@ SERVICE_OUTAGE = Family(
     "1 when the Service has serving endpoints but some Service port has no backend, else 0.")
 SERVICE_FAMILIES = (ENDPOINTS, NULL_PORT_ENDPOINTS, PORT_ZERO_ENDPOINTS, SERVICE_OUTAGE)
 
+# Per Service and consumer declared with --consumer: one series each, so 4 + consumers per Service.
+CONSUMER_BROKEN_BACKENDS = Family(
+    "sliceaudit_consumer_broken_backends", "gauge", SERVICE_LABELS + ("consumer", "version"),
+    "Backends of the Service this consumer (a proxy declared with --consumer) dials that kube-proxy does "
+    "not use: ip:0 and mis-mapped ports, distinct over the Service's ports; for an unknown version the most "
+    "any of its possible behaviours dials. 0 when it routes the Service like kube-proxy.")
+CONSUMER_FAMILIES = (CONSUMER_BROKEN_BACKENDS,)
+
 # Per cluster.
 CLUSTER_UP = Family(
     "sliceaudit_cluster_up", "gauge", ("cluster",),
@@ -81,4 +89,4 @@ SCRAPE_DURATION = Family(
     "Time the exporter spent rendering this /metrics response, up to this line.")
 EXPORTER_FAMILIES = (SCRAPE_DURATION,)
 
-ALL_FAMILIES = SERVICE_FAMILIES + CLUSTER_FAMILIES + EXPORTER_FAMILIES
+ALL_FAMILIES = SERVICE_FAMILIES + CONSUMER_FAMILIES + CLUSTER_FAMILIES + EXPORTER_FAMILIES

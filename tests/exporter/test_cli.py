@@ -34,6 +34,8 @@ def kubeconfig(tmp_path):
     (["--max-connections", "0"], "--max-connections must be 1 or more"),
     (["--reload-interval", "-1"], "--reload-interval must be 0"),
     (["--list-timeout", "0"], "--list-timeout must be a positive number"),
+    (["--consumer", "nginx-plus"], "--consumer 'nginx-plus': unknown consumer"),
+    (["--consumer", "skipper@latest"], "'latest' is not a version"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(kubeconfig, capsys, args, message):
     assert main(["exporter", "--kubeconfig", kubeconfig, *args]) == 2

@@ -1,0 +1,30 @@
+"""Per Service and declared consumer: how many backends it dials that kube-proxy does not use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exporter.metrics.text import labels
+from sliceaudit.consumers.detect import Present
+from sliceaudit.core.impact import UNKNOWN
+from sliceaudit.core.report import ServiceReport
+
+
+def consumer_label(present: Present) -> tuple[str, str]:
+    """The `consumer` and `version` label values of a declared consumer."""
+    return present.consumer.name, str(present.version or UNKNOWN)
+
+
+def consumer_labels(consumers: Sequence[Present]) -> tuple[bytes, ...]:
+    """Per consumer, the labels appended to a Service's label set (rendered once per cluster)."""
+    return tuple(b"," + labels(consumer=name, version=version) for name, version in map(consumer_label, consumers))
+
+
+def broken_backends(report: ServiceReport, consumers: Sequence[Present]) -> tuple[int, ...]:
+    """Per consumer, the distinct wrong backends over the Service's ports (the worst of its behaviours)."""
+    worst: dict[tuple[str, str], int] = {}
+    for impact in report.impact:
+        wrong = len({(p.name, b) for p in impact.ports for b in p.wrong})
+        key = (impact.consumer, impact.version)
+        worst[key] = max(worst.get(key, 0), wrong)
+    return tuple(worst.get(consumer_label(c), 0) for c in consumers)
