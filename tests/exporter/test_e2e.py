@@ -1,7 +1,8 @@
 """End to end with the real programs: simulated cluster -> exporter -> Prometheus -> Alertmanager -> webhook.
 
 A Service breaks in the simulator; on-call's receiver gets the firing SliceAuditServiceOutage for
-exactly that Service; the simulator fixes it; the receiver gets it resolved. Prometheus and
+exactly that Service, and SliceAuditConsumerDialsPortZero for the declared Skipper v0.21.146 (which
+dials its ports: null backends at ip:0); the simulator fixes it; the receiver gets both resolved. Prometheus and
 Alertmanager run from the shipped rules and routing (only `for:` and the group timers shortened),
 on loopback ports, and are stopped by pid.
 """
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ALERTS = os.path.join(ROOT, "exporter", "alerts")
 CLUSTER = "prod-eu-1"
+CONSUMER = ("skipper", "v0.21.146")
 
 
 def shortened_rules(path) -> None:
@@ -69,6 +71,26 @@ def query(prom_url: str, expr: str) -> dict:
     return json.loads(body) if status in (200, 400, 422) else {"status": f"http {status}"}
 
 
+def alert_of(name: str, status: str, ns: str, svc: str):
+    """A webhook match for alert `name` in `status` for exactly that Service."""
+    def match(path: str, alert: dict) -> bool:
+        labels = alert["labels"]
+        return (alert["status"] == status and labels["alertname"] == name
+                and (labels["cluster"], labels["namespace"], labels["service"]) == (CLUSTER, ns, svc))
+    return match
+
+
+def wait_for_each(webhook: Webhook, matches: dict, procs) -> dict[str, tuple[str, dict]]:
+    """(path, alert) for every named match, in whatever order Alertmanager sends them."""
+    got: dict[str, tuple[str, dict]] = {}
+    while len(got) < len(matches):
+        def any_left(path: str, alert: dict) -> bool:
+            return any(name not in got and m(path, alert) for name, m in matches.items())
+        path, alert = webhook.wait_for(any_left, procs)
+        got.update({name: (path, alert) for name, m in matches.items() if name not in got and m(path, alert)})
+    return got
+
+
 def test_a_broken_service_pages_on_call_and_resolves_after_the_fix(tmp_path):
     prometheus_bin, alertmanager_bin = binary("prometheus"), binary("prometheus-alertmanager")
     procs: list[Process] = []
@@ -87,7 +109,8 @@ def test_a_broken_service_pages_on_call_and_resolves_after_the_fix(tmp_path):
         try:
             exporter = Process("exporter", [sys.executable, "-m", "sliceaudit.cli.main", "exporter",
                                             "--kubeconfig", str(kubeconfig), "--all-contexts",
-                                            "--listen", exporter_addr], tmp_path / "exporter.log")
+                                            "--listen", exporter_addr, "--consumer", "@".join(CONSUMER)],
+                              tmp_path / "exporter.log")
             procs.append(exporter)
             procs.append(Process("alertmanager", [
                 alertmanager_bin, f"--config.file={tmp_path / 'alertmanager.yml'}",
@@ -104,22 +127,22 @@ def test_a_broken_service_pages_on_call_and_resolves_after_the_fix(tmp_path):
             wait_until("Prometheus to be ready", lambda: get(f"{prom}/-/ready")[0] == 200, procs)
             healthy = f'sliceaudit_service_outage{{cluster="{CLUSTER}",namespace="{ns}",service="{svc}"}} == 0'
             wait_until("a scrape of the healthy Service", lambda: query(prom, healthy)["data"]["result"], procs)
+            unhit = (f'sliceaudit_consumer_broken_backends{{cluster="{CLUSTER}",namespace="{ns}",service="{svc}",'
+                     f'consumer="{CONSUMER[0]}",version="{CONSUMER[1]}"}} == 0')
+            assert query(prom, unhit)["data"]["result"]  # the declared consumer's series, at 0 while healthy
 
             truth = server.break_service(ns, svc, "outage")
             assert truth["status"] == "outage"
 
-            def outage(status: str):
-                def match(path: str, alert: dict) -> bool:
-                    labels = alert["labels"]
-                    return (alert["status"] == status and labels["alertname"] == "SliceAuditServiceOutage"
-                            and (labels["cluster"], labels["namespace"], labels["service"]) == (CLUSTER, ns, svc))
-                return match
-
-            path, alert = webhook.wait_for(outage("firing"), procs)
-            assert path == "/oncall-pager"
-            assert alert["labels"]["severity"] == "critical"
-            assert alert["annotations"]["runbook_url"].endswith("docs/runbook.md#sliceauditserviceoutage")
-            assert f"Service {ns}/{svc} in {CLUSTER}" in alert["annotations"]["summary"]
+            alerts = ("SliceAuditServiceOutage", "SliceAuditConsumerDialsPortZero")
+            firing = wait_for_each(webhook, {a: alert_of(a, "firing", ns, svc) for a in alerts}, procs)
+            for name, (path, alert) in firing.items():
+                assert path == "/oncall-pager", name
+                assert alert["labels"]["severity"] == "critical"
+                assert alert["annotations"]["runbook_url"].endswith(f"docs/runbook.md#{name.lower()}")
+                assert f"Service {ns}/{svc} in {CLUSTER}" in alert["annotations"]["summary"]
+            consumer = firing["SliceAuditConsumerDialsPortZero"][1]["labels"]
+            assert (consumer["consumer"], consumer["version"]) == CONSUMER
 
             # While data is there: every dashboard query is valid PromQL against these series.
             dashboard = json.load(open(os.path.join(ROOT, "exporter", "dashboards", "sliceaudit.json")))
@@ -131,8 +154,8 @@ def test_a_broken_service_pages_on_call_and_resolves_after_the_fix(tmp_path):
             assert all(r["health"] == "ok" for g in rules for r in g["rules"])
 
             server.fix_service(ns, svc)
-            path, alert = webhook.wait_for(outage("resolved"), procs)
-            assert path == "/oncall-pager"
+            resolved = wait_for_each(webhook, {a: alert_of(a, "resolved", ns, svc) for a in alerts}, procs)
+            assert {path for path, _ in resolved.values()} == {"/oncall-pager"}
         finally:
             statuses = stop_all(procs)
         assert statuses["exporter"] == 0, exporter.tail()  # SIGTERM is a clean stop
