@@ -9,7 +9,8 @@ from pathlib import Path
 from bench.results import print_figures, print_verdict, write
 
 # Each suite is a module with run() -> list[Figure] (bench/results.py); register one by adding its name.
-SUITES = ["bench.core", "bench.manyports", "bench.consumers", "bench.exporter", "bench.kube", "bench.predict"]
+SUITES = ["bench.core", "bench.manyports", "bench.consumers", "bench.exporter", "bench.kube", "bench.predict",
+          "bench.yaml_input"]
 
 
 def main() -> int:
