@@ -42,6 +42,11 @@ _EMPTY: dict = {}
 _SHARED_VALUES: dict[ServiceValues, ServiceValues] = {}  # most Services have the same few numbers
 
 
+def _terminating_only(report) -> int:
+    """1 when some port lives on kube-proxy's graceful-termination fallback: an outage in waiting."""
+    return int(any(f.code == "TERMINATING_ONLY" for f in report.findings))
+
+
 def _values(values: ServiceValues) -> ServiceValues:
     if len(_SHARED_VALUES) > 10_000:
         _SHARED_VALUES.clear()
@@ -316,7 +321,8 @@ class ClusterState:
             log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
             return
         values = _values(ServiceValues(report.endpoints, report.null_port_endpoints, report.port_zero_endpoints,
-                                       int(report.status == "outage"), severity(report.status),
+                                       int(report.status == "outage"), _terminating_only(report),
+                                       severity(report.status),
                                        broken_backends(report, self._consumers)))
         slot = self._series.get(key)
         if slot is not None and slot[0] == values:

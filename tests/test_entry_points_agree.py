@@ -87,6 +87,8 @@ def test_file_live_and_exporter_agree(path, live_clusters, tmp_path):
 
     gauges = {(s["namespace"], s["name"]): ServiceValues(s["endpoints"], s["null_port_endpoints"],
                                                          s["port_zero_endpoints"], int(s["status"] == "outage"),
+                                                         int(any(f["code"] == "TERMINATING_ONLY"
+                                                                 for f in s["findings"])),
                                                          severity(s["status"]))
               for s in from_file["services"]}
     assert exporter_values(objects, events=False) == gauges

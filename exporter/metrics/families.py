@@ -31,8 +31,8 @@ SERVICE_LABELS = ("cluster", "namespace", "service")
 # Per Service, in the order of ServiceValues' fields.
 ENDPOINTS = Family(
     "sliceaudit_endpoints", "gauge", SERVICE_LABELS,
-    "Distinct serving endpoints (ready, not terminating, counted once per first address) across "
-    "the Service's EndpointSlices.")
+    "Distinct endpoints (first addresses some IPv4 or IPv6 EndpointSlice lists as ready) across the "
+    "Service's EndpointSlices.")
 NULL_PORT_ENDPOINTS = Family(
     "sliceaudit_null_port_endpoints", "gauge", SERVICE_LABELS,
     "Serving endpoints of the Service in EndpointSlices whose ports are null, absent or empty: "
@@ -43,8 +43,12 @@ PORT_ZERO_ENDPOINTS = Family(
     "number or the number 0: backends of no port, dialled on port 0 by naive consumers.")
 SERVICE_OUTAGE = Family(
     "sliceaudit_service_outage", "gauge", SERVICE_LABELS,
-    "1 when the Service has serving endpoints but some Service port has no backend, else 0.")
-SERVICE_FAMILIES = (ENDPOINTS, NULL_PORT_ENDPOINTS, PORT_ZERO_ENDPOINTS, SERVICE_OUTAGE)
+    "1 when the Service has endpoints but some Service port has no backend, else 0.")
+SERVICE_TERMINATING_ONLY = Family(
+    "sliceaudit_service_terminating_only", "gauge", SERVICE_LABELS,
+    "1 when some Service port is served only by terminating (still serving) endpoints, kube-proxy's "
+    "graceful-termination fallback: an outage once those pods exit. Else 0.")
+SERVICE_FAMILIES = (ENDPOINTS, NULL_PORT_ENDPOINTS, PORT_ZERO_ENDPOINTS, SERVICE_OUTAGE, SERVICE_TERMINATING_ONLY)
 
 # Per Service and consumer declared with --consumer: one series each, so 4 + consumers per Service.
 CONSUMER_BROKEN_BACKENDS = Family(

@@ -18,6 +18,7 @@ class ServiceValues(NamedTuple):
     null_port_endpoints: int
     port_zero_endpoints: int
     outage: int
+    terminating_only: int
     rank: int  # 0 ok, 1 degraded, 2 outage
     broken: tuple[int, ...] = ()  # per declared consumer, in --consumer order: broken backends
 

@@ -9,6 +9,7 @@ from exporter_testkit import endpoint_slice, event, record
 from test_state import SERVICES, SLICES, exposition, listed, samples
 
 from exporter.config import parse_consumers
+from exporter.metrics.families import SERVICE_FAMILIES
 from sliceaudit.consumers.detect import ConsumerFlagError
 from sliceaudit.core.audit import audit_cluster
 from sliceaudit.core.snapshot import Snapshot
@@ -52,19 +53,20 @@ def test_no_consumer_declared_no_consumer_series():
     assert not [n for n, _ in got if n == "sliceaudit_consumer_broken_backends"]
 
 
-def test_series_per_service_are_four_plus_one_per_declared_consumer():
+def test_series_per_service_are_the_service_families_plus_one_per_declared_consumer():
     got = samples(listed(consumers=parse_consumers(DECLARED)))
     per_service = [n for n, _ in got if n.startswith("sliceaudit_") and not n.startswith(
         ("sliceaudit_cluster", "sliceaudit_watch", "sliceaudit_objects", "sliceaudit_series", "sliceaudit_scrape"))]
-    assert len(per_service) == len(SERVICES) * (4 + len(DECLARED))
+    assert len(per_service) == len(SERVICES) * (len(SERVICE_FAMILIES) + len(DECLARED))
 
 
 def test_the_cap_counts_consumer_series():
-    state = listed(max_series=2 * (4 + 3), consumers=parse_consumers(DECLARED))  # two Services
+    per_service = len(SERVICE_FAMILIES) + len(DECLARED)
+    state = listed(max_series=2 * per_service, consumers=parse_consumers(DECLARED))  # two Services
     got = samples(state)
     kept = {dict(labels)["service"] for (name, labels) in got if name == "sliceaudit_consumer_broken_backends"}
     assert kept == {"api", "legacy"}  # the two in outage
-    assert got[("sliceaudit_series_cut_total", (("cluster", "prod-eu-1"),))] == 3 * 7
+    assert got[("sliceaudit_series_cut_total", (("cluster", "prod-eu-1"),))] == 3 * per_service
 
 
 def test_a_fix_brings_the_gauge_back_to_zero():

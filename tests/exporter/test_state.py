@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import render
 from exporter.compact import compact_service, compact_slice, expand_slice
+from exporter.metrics.families import SERVICE_FAMILIES
 from exporter.state import ClusterState
 from sliceaudit.core.audit import audit_cluster, audit_service
 from sliceaudit.core.records import EndpointSlice, Service
@@ -79,7 +80,9 @@ def test_numbers_agree_with_the_audit_of_the_whole_cluster():
         expected = {"sliceaudit_endpoints": svc.endpoints,
                     "sliceaudit_null_port_endpoints": svc.null_port_endpoints,
                     "sliceaudit_port_zero_endpoints": svc.port_zero_endpoints,
-                    "sliceaudit_service_outage": int(svc.status == "outage")}
+                    "sliceaudit_service_outage": int(svc.status == "outage"),
+                    "sliceaudit_service_terminating_only": int(any(f.code == "TERMINATING_ONLY"
+                                                                   for f in svc.findings))}
         for name, value in expected.items():
             assert gauge(got, name, svc.namespace, svc.name) == value, (name, svc.name)
 
@@ -219,13 +222,14 @@ def test_a_scrape_during_a_relist_never_sees_the_cluster_empty():
 
 
 def test_series_cap_keeps_unhealthy_services_first_and_counts_what_it_cuts():
-    state = listed(max_series=8)  # two Services of four series each
+    per_service = len(SERVICE_FAMILIES)
+    state = listed(max_series=2 * per_service)  # two Services' series
     got = samples(state)
     kept = {labels[2][1] for (name, labels) in got if name == "sliceaudit_service_outage"}
     assert kept == {"api", "legacy"}  # the two in outage
-    assert got[("sliceaudit_series_cut_total", (("cluster", "prod-eu-1"),))] == 12
+    assert got[("sliceaudit_series_cut_total", (("cluster", "prod-eu-1"),))] == 3 * per_service
     got = samples(state)
-    assert got[("sliceaudit_series_cut_total", (("cluster", "prod-eu-1"),))] == 24  # counted per scrape
+    assert got[("sliceaudit_series_cut_total", (("cluster", "prod-eu-1"),))] == 6 * per_service  # per scrape
 
 
 def test_no_cap_cuts_nothing():
