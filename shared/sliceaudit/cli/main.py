@@ -13,8 +13,6 @@ import click
 
 from sliceaudit.cli.errors import UsageFailure
 
-# Thread names of kube.fleet_scan's per-cluster scans (not imported: file scans never load the client).
-STALLED_SCAN = "cluster-scan-"
 # Subcommands shipped in the layer; each module exposes `command`.
 BUILTIN = ("sliceaudit.cli.scan", "sliceaudit.cli.predict", "sliceaudit.cli.simulate")
 
@@ -67,13 +65,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> int:
-    """The console entry point: `main`, then out past any cluster scan still stalled in a read.
+    """The console entry point: `main`, then out past any thread still inside a read.
 
-    A scan thread left behind at its deadline may sit inside OpenSSL; letting the interpreter
-    finalise under it aborts the process (SIGABRT), so the report is flushed and the process ends.
+    A scan thread left behind at its deadline, or a list's prefetch thread still fetching a page
+    after the list stopped, may sit inside OpenSSL; letting the interpreter finalise under it
+    aborts the process (SIGABRT), so the report is flushed and the process ends.
     """
     code = main()
-    if any(t.name.startswith(STALLED_SCAN) and t.is_alive() for t in threading.enumerate()):
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and t.is_alive() for t in threading.enumerate()):
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
