@@ -23,6 +23,7 @@ from exporter.metrics.families import CONSUMER_FAMILIES, SERVICE_FAMILIES
 from exporter.metrics.service import ServiceValues, family_blocks, service_labels
 from sliceaudit.consumers.detect import Present
 from sliceaudit.core.audit import audit_service
+from sliceaudit.core.classify import TERMINATING_ONLY
 from sliceaudit.core.decode import WatchEvent
 from sliceaudit.core.records import EndpointSlice, Service
 from sliceaudit.core.report import severity
@@ -44,7 +45,7 @@ _SHARED_VALUES: dict[ServiceValues, ServiceValues] = {}  # most Services have th
 
 def _terminating_only(report) -> int:
     """1 when some port lives on kube-proxy's graceful-termination fallback: an outage in waiting."""
-    return int(any(f.code == "TERMINATING_ONLY" for f in report.findings))
+    return int(any(f.code == TERMINATING_ONLY for f in report.findings))
 
 
 def _values(values: ServiceValues) -> ServiceValues:

@@ -23,6 +23,7 @@ _WHAT = {
 _CODE = {State.NULL: "NULL_PORTS", State.UNSET: "PORT_UNSET", State.ZERO: "PORT_ZERO",
          State.MISSING: "PORT_MISSING"}
 FAULT_CODES = tuple(_CODE.values())
+TERMINATING_ONLY = "TERMINATING_ONLY"
 
 
 def _port_label(name: str) -> str:
@@ -126,7 +127,7 @@ def _terminating_finding(service: Service, resolution: Resolution) -> list[Findi
     else:
         message += ("No ready pod serves it: find out why the new pods are not ready (readiness probe, image, "
                     "resources), or roll back; scale the workload up if it is being scaled to zero.")
-    return [Finding("TERMINATING_ONLY", message, slice_names, n, addresses, port_names)]
+    return [Finding(TERMINATING_ONLY, message, slice_names, n, addresses, port_names)]
 
 
 def _fallback_slices(service: Service, resolution: Resolution) -> list[str]:
