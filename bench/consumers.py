@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 from bench.results import Figure, figure, ratio_at_most
+from sliceaudit.api.decode import decode_documents
+from sliceaudit.api.snapshot import Snapshot
+from sliceaudit.audit.cluster import audit_cluster
 from sliceaudit.consumers.detect import parse_consumer
-from sliceaudit.core.audit import audit_cluster
-from sliceaudit.core.decode import decode_documents
-from sliceaudit.core.snapshot import Snapshot
-from sliceaudit.sim.large import large_cluster
+from sliceaudit.sim.world.large import large_cluster
 
 SLICES = 20_000
 ROUNDS = 5

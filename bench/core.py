@@ -8,10 +8,10 @@ import time
 import msgspec
 
 from bench.results import Figure, figure
-from sliceaudit.core.audit import audit_cluster
-from sliceaudit.core.decode import KINDS, decode_list
-from sliceaudit.core.snapshot import Snapshot
-from sliceaudit.sim.fleet import generate_cluster
+from sliceaudit.api.decode import KINDS, decode_list
+from sliceaudit.api.snapshot import Snapshot
+from sliceaudit.audit.cluster import audit_cluster
+from sliceaudit.sim.world.fleet import generate_cluster
 
 SERVICES = 2000
 ROUNDS = 3

@@ -83,7 +83,7 @@ def list_pages(services: int, slices_per_service: int, page_size: int = 500) -> 
 
 def listed_state(name: str, pages: dict[str, bytes], **kw):
     from exporter.state import ClusterState
-    from sliceaudit.core.decode import decode_list
+    from sliceaudit.api.decode import decode_list
 
     state = ClusterState(name, max_series=0, **kw)
     for kind in ("Service", "EndpointSlice"):
@@ -125,7 +125,7 @@ def bench_render() -> list[Figure]:
     from prometheus_client import CollectorRegistry, generate_latest
 
     from exporter.collector import render
-    from sliceaudit.core.decode import WatchEvent, decode_object
+    from sliceaudit.api.decode import WatchEvent, decode_object
 
     pages = cluster_pages(RENDER_SERVICES, 1)
     state = listed_state("bench", pages)
@@ -171,9 +171,9 @@ def bench_render() -> list[Figure]:
 
 
 def bench_events() -> list[Figure]:
-    from sliceaudit.core.audit import audit_cluster
-    from sliceaudit.core.decode import decode_list, decode_watch_event
-    from sliceaudit.core.snapshot import Snapshot
+    from sliceaudit.api.decode import decode_list, decode_watch_event
+    from sliceaudit.api.snapshot import Snapshot
+    from sliceaudit.audit.cluster import audit_cluster
 
     per_service = 4
     services = HELD_SLICES // per_service
@@ -230,7 +230,7 @@ def probe_hold(mode: str, directory: str) -> dict:
     from pathlib import Path
 
     import exporter.state as state_module
-    from sliceaudit.core.decode import decode_list
+    from sliceaudit.api.decode import decode_list
 
     if mode == "records":
         hold_records(state_module)
@@ -270,7 +270,7 @@ def bench_memory() -> list[Figure]:
 def probe_floor(config_path: str) -> dict:
     """One list + audit of the cluster, as `sliceaudit scan --context` runs it (no root cause)."""
     from sliceaudit.kube.clusters import connect, kubeconfig_clusters
-    from sliceaudit.kube.live_audit import audit_live
+    from sliceaudit.live.namespaces import audit_live
 
     with connect(kubeconfig_clusters(config_path)[0]) as client:
         report = audit_live(client, "bench", owners="none")
@@ -315,9 +315,9 @@ def bench_startup() -> list[Figure]:
     import tempfile
     from pathlib import Path
 
-    from sliceaudit.sim.fleet import SimCluster
+    from sliceaudit.sim.apiserver.server import ApiServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
-    from sliceaudit.sim.server import ApiServer
+    from sliceaudit.sim.world.fleet import SimCluster
 
     services = STARTUP_SLICES // 4
     objects = {"Service": [_service(i) for i in range(services)],
@@ -358,12 +358,12 @@ def bench_startup() -> list[Figure]:
 def bench_latency(cycles: int = 15) -> list[Figure]:
     from exporter.app import Exporter
     from exporter.config import ExporterConfig, Listen
-    from sliceaudit.core.audit import audit_cluster
+    from sliceaudit.audit.cluster import audit_cluster
     from sliceaudit.kube.clusters import ClusterAccess, connect
-    from sliceaudit.kube.listing import fetch_snapshot
-    from sliceaudit.sim.fleet import generate_cluster
+    from sliceaudit.live.fetch import fetch_snapshot
+    from sliceaudit.sim.apiserver.server import ApiServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
-    from sliceaudit.sim.server import ApiServer
+    from sliceaudit.sim.world.fleet import generate_cluster
 
     cluster = generate_cluster("bench", services=300, seed=3, broken_share=0.0)
     with ApiServer(cluster) as server:

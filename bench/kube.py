@@ -40,7 +40,7 @@ def _client(config_path: str):
 
 
 def probe_ours(config_path: str, owners: str = "needed") -> dict:
-    from sliceaudit.kube.live_audit import audit_live
+    from sliceaudit.live.namespaces import audit_live
 
     client = _client(config_path)
     start = time.perf_counter()
@@ -95,9 +95,9 @@ def probe_transfer(config_path: str, pages_path: str) -> dict:
 
 def probe_floor(pages_path: str) -> dict:
     """decode_list + audit of the transfer's page bytes, from memory."""
-    from sliceaudit.core.audit import audit_cluster
-    from sliceaudit.core.decode import decode_list
-    from sliceaudit.core.snapshot import Snapshot
+    from sliceaudit.api.decode import decode_list
+    from sliceaudit.api.snapshot import Snapshot
+    from sliceaudit.audit.cluster import audit_cluster
 
     pages = pickle.loads(Path(pages_path).read_bytes())
     start = time.perf_counter()
@@ -114,9 +114,9 @@ def probe_floor(pages_path: str) -> dict:
 
 
 def bench_list() -> list[Figure]:
+    from sliceaudit.sim.apiserver.server import ApiServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
-    from sliceaudit.sim.large import large_cluster
-    from sliceaudit.sim.server import ApiServer
+    from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("bench", slices=SLICES, endpoints=ENDPOINTS, truth=False)
     with tempfile.TemporaryDirectory() as tmp, ApiServer(cluster) as server:
@@ -160,8 +160,8 @@ def bench_list() -> list[Figure]:
 
 def _replayable_server():
     """A server whose history holds WATCH_EVENTS list-sized MODIFIED events after resourceVersion rv0."""
-    from sliceaudit.sim.large import large_cluster
-    from sliceaudit.sim.server import ApiServer
+    from sliceaudit.sim.apiserver.server import ApiServer
+    from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("watch", slices=100, endpoints=ENDPOINTS, truth=False, broken_every=0)
     objects = cluster.objects["EndpointSlice"]

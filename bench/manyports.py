@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 from bench.results import Figure, figure, ratio_at_most
-from sliceaudit.core.audit import audit_service
-from sliceaudit.core.decode import decode_object
-from sliceaudit.core.records import EndpointSlice, Service
+from sliceaudit.api.decode import decode_object
+from sliceaudit.api.records import EndpointSlice, Service
+from sliceaudit.audit.cluster import audit_service
 
 PORTS = 1000
 ENDPOINTS = 10_000

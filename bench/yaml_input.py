@@ -26,7 +26,7 @@ ENDPOINTS = 5
 def write_inputs(directory: Path) -> tuple[Path, Path]:
     import yaml
 
-    from sliceaudit.sim.large import large_cluster
+    from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("bench", slices=SLICES, endpoints=ENDPOINTS, truth=False)
     items = [o for kind in ("Service", "EndpointSlice") for o in cluster.objects[kind]]

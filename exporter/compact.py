@@ -19,7 +19,7 @@ from itertools import product
 
 import msgspec
 
-from sliceaudit.core.records import (
+from sliceaudit.api.records import (
     MANAGED_BY_LABEL,
     SERVICE_NAME_LABEL,
     Endpoint,

@@ -21,12 +21,12 @@ from exporter.metrics.cluster import ClusterStats
 from exporter.metrics.consumer import broken_backends, consumer_labels
 from exporter.metrics.families import CONSUMER_FAMILIES, SERVICE_FAMILIES
 from exporter.metrics.service import ServiceValues, family_blocks, service_labels
+from sliceaudit.api.decode import WatchEvent
+from sliceaudit.api.records import EndpointSlice, Service
+from sliceaudit.audit.classify import TERMINATING_ONLY
+from sliceaudit.audit.cluster import audit_service
+from sliceaudit.audit.report import severity
 from sliceaudit.consumers.detect import Present
-from sliceaudit.core.audit import audit_service
-from sliceaudit.core.classify import TERMINATING_ONLY
-from sliceaudit.core.decode import WatchEvent
-from sliceaudit.core.records import EndpointSlice, Service
-from sliceaudit.core.report import severity
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sliceaudit.core.table import printable as escaped
 from sliceaudit.kube.errors import one_line
+from sliceaudit.render.table import printable as escaped
 
 log = logging.getLogger("exporter.watchers")
 

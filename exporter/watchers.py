@@ -18,7 +18,7 @@ from exporter.state import RESOURCES, ClusterState
 from exporter.warnlimit import WarningLimiter, printable
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import backoff as jittered_backoff
+from sliceaudit.kube.pages import backoff as jittered_backoff
 from sliceaudit.kube.watch import watch_kind
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import yaml
 
+from sliceaudit.api.decode import decode_documents
+from sliceaudit.api.records import EndpointSlice, Service
+from sliceaudit.audit.cluster import slices_by_service
 from sliceaudit.consumers.model import Outcome
 from sliceaudit.consumers.registry import CONSUMERS, REFERENCE
-from sliceaudit.core.audit import slices_by_service
-from sliceaudit.core.decode import decode_documents
-from sliceaudit.core.records import EndpointSlice, Service
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "tests" / "consumers" / "golden" / "shapes.yaml"

@@ -82,7 +82,7 @@ def predict_manifests(fleet, out: Path) -> None:
     """`sliceaudit predict` on the first cluster's own workloads and Services, as rendered manifests."""
     import yaml
 
-    from sliceaudit.sim import render
+    from sliceaudit.sim.world import render
 
     sim = next(iter(fleet.servers.values())).sim
     docs = [render.workload(w) for w in sim.workloads.values()] + [render.service(s) for s in sim.services.values()]
@@ -101,8 +101,8 @@ def audit(fleet, out: Path, log, log_path: Path) -> int:
     from fleetaws.clients import client
     from fleetaws.config import AwsEnv
     from fleetlocal import create_stack, deliver, register_eks, register_kubeconfig
-    from sliceaudit.core.report import decode_report
-    from sliceaudit.core.table import render_table
+    from sliceaudit.audit.report import decode_report
+    from sliceaudit.render.table import render_table
 
     aws = AwsEnv.from_env(os.environ)
     started = time.monotonic()

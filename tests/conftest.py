@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.apiserver.server import ApiServer
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,13 @@ import yaml
 
 from exporter.metrics.service import ServiceValues
 from exporter.state import ClusterState
-from sliceaudit.core.decode import WatchEvent, decode_list
-from sliceaudit.core.report import severity
-from sliceaudit.sim.fleet import SimCluster
+from sliceaudit.api.decode import WatchEvent, decode_list
+from sliceaudit.audit.report import severity
+from sliceaudit.sim.apiserver.server import ApiServer
 from sliceaudit.sim.fleetrun import kubeconfig_for
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.world.fleet import SimCluster
 
-GOLDEN = sorted((Path(__file__).parent / "core" / "golden").glob("*.yaml"))
+GOLDEN = sorted((Path(__file__).parent / "audit" / "golden").glob("*.yaml"))
 SLICEAUDIT = str(Path(sys.executable).with_name("sliceaudit"))
 KINDS = ("Service", "EndpointSlice", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from exporter.metrics.text import labels
+from sliceaudit.audit.impact import UNKNOWN
+from sliceaudit.audit.report import ServiceReport
 from sliceaudit.consumers.detect import Present
-from sliceaudit.core.impact import UNKNOWN
-from sliceaudit.core.report import ServiceReport
 
 
 def consumer_label(present: Present) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from fleetaws.history import codes_of
-from sliceaudit.core.report import ServiceReport
+from sliceaudit.audit.report import ServiceReport
 
 
 def outage_message(cluster: str, run_id: str, services: Sequence[ServiceReport]) -> tuple[str, str]:

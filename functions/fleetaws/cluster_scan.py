@@ -8,10 +8,10 @@ from fleetaws.clients import client
 from fleetaws.config import InventoryConfig
 from fleetaws.inventory import find_target
 from fleetaws.secrets import read_kubeconfig
-from sliceaudit.core.report import ClusterReport
+from sliceaudit.audit.report import ClusterReport
 from sliceaudit.kube.clusters import ClusterAccess, connect, kubeconfig_clusters
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.live_audit import audit_live
+from sliceaudit.live.namespaces import audit_live
 
 
 def access_for(config: InventoryConfig, run_id: str, name: str) -> ClusterAccess:

@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import msgspec
 
-from fleetaws.report_html import render_html
-from sliceaudit.core.report import ClusterReport, ErrorEntry, Report, encode_report
+from sliceaudit.audit.report import ClusterReport, ErrorEntry, Report, encode_report
+from sliceaudit.render.html import render_html
 
 
 class ClusterResult(msgspec.Struct):

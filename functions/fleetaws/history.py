@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleetaws.dynamo import batch_put, query_all
-from sliceaudit.core.report import ClusterReport, ServiceReport
+from sliceaudit.audit.report import ClusterReport, ServiceReport
 
 
 def history_pk(cluster: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from fleetaws.summary import ClusterSummary
+from sliceaudit.audit.summary import ClusterSummary
 
 
 def emit_cluster_metrics(cluster: str, summary: ClusterSummary | None, duration_seconds: float) -> None:

@@ -21,7 +21,7 @@ from fleetaws.history import expiry, iso, update_history
 from fleetaws.messages import ScanRequest
 from fleetaws.metrics import emit_cluster_metrics
 from fleetaws.runs import already_recorded, claim_report, cluster_summaries, mark_reported, record_cluster
-from fleetaws.summary import ClusterSummary
+from sliceaudit.audit.summary import ClusterSummary
 from sliceaudit.kube.errors import ClusterError
 
 

@@ -19,14 +19,14 @@ from typing import Any
 
 from msgspec.structs import replace
 
+from sliceaudit.api.decode import Rejected, decode_documents
 from sliceaudit.api.objects import WORKLOAD_KINDS, Endpoints, Pod, Service, decode, to_api
+from sliceaudit.api.records import describe
+from sliceaudit.api.snapshot import Snapshot
+from sliceaudit.audit.cluster import audit_cluster
+from sliceaudit.audit.report import ClusterReport
 from sliceaudit.controller import endpointslice, mirroring
 from sliceaudit.controller.workloads import Run, run
-from sliceaudit.core.audit import audit_cluster
-from sliceaudit.core.decode import Rejected, decode_documents
-from sliceaudit.core.records import describe
-from sliceaudit.core.report import ClusterReport
-from sliceaudit.core.snapshot import Snapshot
 
 RUNNERS = (*WORKLOAD_KINDS, "CronJob", "Pod")
 KINDS = ("Service", "Endpoints", *RUNNERS)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sliceaudit.sim.fleet import generate_cluster
 from sliceaudit.sim.fleetrun import kubeconfig_for
+from sliceaudit.sim.world.fleet import generate_cluster
 
 BIN = Path(sys.executable).parent
 KINDS = "services,endpointslices,pods,replicasets,deployments,statefulsets,daemonsets"

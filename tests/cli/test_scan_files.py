@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests" / "core" / "golden"
+GOLDEN = ROOT / "tests" / "audit" / "golden"
 SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
 SLICEAUDIT = str(Path(sys.executable).with_name("sliceaudit"))
 

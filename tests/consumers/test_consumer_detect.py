@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from sliceaudit.api.records import DaemonSet, Deployment, StatefulSet
 from sliceaudit.consumers.detect import ConsumerFlagError, detect, parse_consumer, parse_image
 from sliceaudit.consumers.versions import parse_version
-from sliceaudit.core.records import DaemonSet, Deployment, StatefulSet
 
 
 def workload(kind, namespace, name, *images, init=()):

@@ -70,7 +70,7 @@ def test_every_registered_consumer_has_every_golden_case():
 
 def test_the_kube_proxy_golden_agrees_with_the_audit():
     """The reference model is the audit's own resolution: its backends are the report's."""
-    from sliceaudit.core.audit import audit_service
+    from sliceaudit.audit.cluster import audit_service
 
     (kube_proxy,) = [c for c in CONSUMERS if c.name == "kube-proxy"]
     for shape in SHAPES:

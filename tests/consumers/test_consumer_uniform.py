@@ -5,9 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sliceaudit.consumers.registry import CONSUMERS, REFERENCE
-from sliceaudit.consumers.uniform import PLAIN, agreeing, uniform_shape
-from sliceaudit.core.records import (
+from sliceaudit.api.records import (
     Endpoint,
     EndpointConditions,
     EndpointPort,
@@ -17,6 +15,8 @@ from sliceaudit.core.records import (
     ServicePort,
     ServiceSpec,
 )
+from sliceaudit.consumers.registry import CONSUMERS, REFERENCE
+from sliceaudit.consumers.uniform import PLAIN, agreeing, uniform_shape
 
 NAMES = st.sampled_from(["", "http", "grpc"])
 PROTOCOLS = st.sampled_from(["TCP", "UDP"])

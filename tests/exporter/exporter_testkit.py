@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from sliceaudit.core.decode import WatchEvent, decode_object
+from sliceaudit.api.decode import WatchEvent, decode_object
 
 _uids = itertools.count(1)
 

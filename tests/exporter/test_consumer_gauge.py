@@ -10,9 +10,9 @@ from test_state import SERVICES, SLICES, exposition, listed, samples
 
 from exporter.config import parse_consumers
 from exporter.metrics.families import SERVICE_FAMILIES
+from sliceaudit.api.snapshot import Snapshot
+from sliceaudit.audit.cluster import audit_cluster
 from sliceaudit.consumers.detect import ConsumerFlagError
-from sliceaudit.core.audit import audit_cluster
-from sliceaudit.core.snapshot import Snapshot
 
 # Skipper v0.21.146 reads ports: null as port 0 and applies the last slice's ports to every endpoint;
 # v0.21.150 skips port-less slices (sliceaudit/consumers/skipper.py cites the source it follows);

@@ -14,9 +14,9 @@ from exporter.collector import render
 from exporter.compact import compact_service, compact_slice, expand_slice
 from exporter.metrics.families import SERVICE_FAMILIES
 from exporter.state import ClusterState
-from sliceaudit.core.audit import audit_cluster, audit_service
-from sliceaudit.core.records import EndpointSlice, Service
-from sliceaudit.core.snapshot import Snapshot
+from sliceaudit.api.records import EndpointSlice, Service
+from sliceaudit.api.snapshot import Snapshot
+from sliceaudit.audit.cluster import audit_cluster, audit_service
 
 NOW = 1_700_000_000.0
 
@@ -278,7 +278,7 @@ def test_an_accepted_watch_counts_as_a_sync_on_a_quiet_cluster():
 
 
 def test_a_simulated_cluster_matches_its_ground_truth():
-    from sliceaudit.sim.fleet import generate_cluster
+    from sliceaudit.sim.world.fleet import generate_cluster
 
     sim = generate_cluster("sim-1", services=120, seed=7, broken_share=0.3)
     state = listed("sim-1", services=sim.objects["Service"], slices=sim.objects["EndpointSlice"])
@@ -294,13 +294,13 @@ def test_a_simulated_cluster_matches_its_ground_truth():
 
 # --- the held (compact) form audits exactly like the records it came from -------------------------
 
-CORE_GOLDEN = sorted((Path(__file__).parents[1] / "core" / "golden").glob("*.yaml"))
+CORE_GOLDEN = sorted((Path(__file__).parents[1] / "audit" / "golden").glob("*.yaml"))
 
 
 def _held_and_records(path: Path):
     import yaml
 
-    from sliceaudit.core.decode import decode_documents
+    from sliceaudit.api.decode import decode_documents
 
     objects = yaml.safe_load(path.read_text())["objects"]
     records, _ = decode_documents((f"objects[{i}]", o) for i, o in enumerate(objects))

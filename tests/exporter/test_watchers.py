@@ -138,7 +138,7 @@ def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again():
 
 def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
     def bad_things(cb, client):
-        from sliceaudit.core.decode import Rejected, WatchEvent
+        from sliceaudit.api.decode import Rejected, WatchEvent
 
         cb["on_reject"](Rejected("EndpointSlice shop/x", "Expected `array | null`, got `str` - at `$.ports`"))
         cb["on_event"](WatchEvent("MODIFIED", object(), None, "3"))  # not a record: apply_event fails

@@ -16,7 +16,7 @@ from fleetlocal import (
     register_eks,
     register_kubeconfig,
 )
-from sliceaudit.core.report import decode_report
+from sliceaudit.audit.report import decode_report
 from sliceaudit.sim.fleetrun import SimulatedFleet
 
 from .helpers import REGION, cluster_metrics
@@ -135,7 +135,7 @@ def test_every_cluster_is_scanned_recorded_and_reported(aws, stack, function_env
     flagged = page.split("<h2>Services in outage or degraded, or routed wrongly by a proxy in use</h2>")[1]
     assert flagged.index('class="outage"') < flagged.index('class="degraded"')
     assert "NULL_PORTS" in flagged and summaries["CLUSTER#sim-1"]["scanned_at"] in flagged
-    # Who is hit: the simulated sim-1 runs Skipper v0.21.146 (sim/catalog.py EDGE), which dials port 0.
+    # Who is hit: the simulated sim-1 runs Skipper v0.21.146 (sim/world/catalog.py EDGE), which dials port 0.
     proxies = page.split("<h2>Proxies in use</h2>")[1].split("<h2>")[0]
     assert "skipper v0.21.146" in proxies and "<b>skipper v0.21.146</b>: Skipper v0.21.146: dials" in flagged
     assert any("skipper v0.21.146" in i.get("consumers_hit", []) for i in items(stack, "SVC#sim-1").values())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fleetaws.history import plan_history
-from sliceaudit.core.report import ClusterReport, Finding, ServiceReport
+from sliceaudit.audit.report import ClusterReport, Finding, ServiceReport
 
 T1 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 T2 = datetime(2025, 1, 1, 12, 30, tzinfo=UTC)

@@ -14,9 +14,9 @@ from hostile.cli_runner import run
 from hostile.hostile_api import HostileApi, merged_kubeconfig
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.watch import watch_kind
-from sliceaudit.sim.fleet import generate_cluster
+from sliceaudit.sim.apiserver.server import ApiServer
 from sliceaudit.sim.fleetrun import kubeconfig_for
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.world.fleet import generate_cluster
 
 pytestmark = pytest.mark.timeout(120)
 

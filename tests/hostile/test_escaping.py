@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from fleetaws.fleet_report import ClusterResult
-from fleetaws.report_html import render_html
 from hostile.cli_runner import run
-from sliceaudit.core.report import ClusterReport, ErrorEntry, decode_report
+from sliceaudit.audit.report import ClusterReport, ErrorEntry, decode_report
+from sliceaudit.render.html import render_html
 
 CLEAR = "\x1b[2J"
 FORGED = "web\nprod    shop/fake     ok"   # a newline that would draw a healthy row of its own

@@ -17,7 +17,7 @@ import pytest
 from fleetaws.clients import client
 from fleetlocal import LambdaContext, put_inventory_entry, register_kubeconfig, sqs_event
 from functions import conftest as _functions
-from sliceaudit.core.report import decode_report
+from sliceaudit.audit.report import decode_report
 from sliceaudit.sim.fleetrun import SimulatedFleet
 
 RUN = "20250101T120000Z"

@@ -10,7 +10,7 @@ import yaml
 
 from hostile.cli_runner import run
 from hostile.hostile_api import HostileApi
-from sliceaudit.kube.listing import MAX_LIST_ITEMS, MAX_PAGES
+from sliceaudit.kube.pages import MAX_LIST_ITEMS, MAX_PAGES
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -26,7 +26,7 @@ def moto_env(aws_env, moto_url):
 from kube_testkit import access_for  # noqa: E402
 
 from sliceaudit.kube.clusters import connect  # noqa: E402
-from sliceaudit.sim.fleet import generate_cluster  # noqa: E402
+from sliceaudit.sim.world.fleet import generate_cluster  # noqa: E402
 
 
 @pytest.fixture(scope="module")

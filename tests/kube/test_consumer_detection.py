@@ -1,6 +1,6 @@
 """Consumer detection in a live scan: the simulated clusters' proxies are found with their versions.
 
-The expected consumers are written here from the images the simulator deploys (sim/catalog.py EDGE
+The expected consumers are written here from the images the simulator deploys (sim/world/catalog.py EDGE
 and its CoreDNS): the test does not reuse the detection's own image table.
 """
 
@@ -10,9 +10,9 @@ import pytest
 from kube_testkit import access_for
 
 from sliceaudit.consumers.detect import parse_consumer
-from sliceaudit.kube.fleet_scan import scan_cluster
-from sliceaudit.sim.fleet import generate_cluster
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.live.scan import scan_cluster
+from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.world.fleet import generate_cluster
 
 EXPECTED = {
     0: {("coredns", "v1.11.3"), ("skipper", "v0.21.146")},

@@ -8,11 +8,12 @@ import pytest
 import trustme
 from kube_testkit import access_for
 
-from sliceaudit.core.audit import audit_cluster, consumers_of
+from sliceaudit.audit.cluster import audit_cluster, consumers_of
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import fetch_snapshot, list_kind
-from sliceaudit.kube.live_audit import audit_live
+from sliceaudit.kube.pages import list_kind
+from sliceaudit.live.fetch import fetch_snapshot
+from sliceaudit.live.namespaces import audit_live
 
 
 class Sleeps(list):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sliceaudit.core.audit import audit_cluster
-from sliceaudit.core.decode import decode_object
-from sliceaudit.core.snapshot import Snapshot
-from sliceaudit.kube.listing import fetch_snapshot
-from sliceaudit.kube.live_audit import NamespaceStream, OutOfOrder, audit_live
+from sliceaudit.api.decode import decode_object
+from sliceaudit.api.snapshot import Snapshot
+from sliceaudit.audit.cluster import audit_cluster
+from sliceaudit.live.fetch import fetch_snapshot
+from sliceaudit.live.namespaces import NamespaceStream, OutOfOrder, audit_live
 
 
 def service(ns, name):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sliceaudit.kube.clusters import kubeconfig_clusters
-from sliceaudit.kube.fleet_scan import scan_clusters
+from sliceaudit.live.scan import scan_clusters
 from sliceaudit.sim.fleetrun import SimulatedFleet
 
 SLICEAUDIT = str(Path(sys.executable).with_name("sliceaudit"))

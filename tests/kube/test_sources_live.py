@@ -4,8 +4,8 @@ import pytest
 
 from sliceaudit.kube.clusters import ClusterAccess, connect, eks_cluster
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.listing import fetch_snapshot
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.live.fetch import fetch_snapshot
+from sliceaudit.sim.apiserver.server import ApiServer
 
 KEY, SECRET = "AKIATESTTESTTESTTEST", "secret"   # the fake keys of the aws_env fixture
 

@@ -11,7 +11,7 @@ from kube_testkit import access_for
 
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.watch import _lines, watch_kind
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.apiserver.server import ApiServer
 
 WAIT = 20  # seconds a test waits for something that normally takes milliseconds
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from test_predict import HTTP, WEB, deployment, service
 
-from sliceaudit.sim import render
-from sliceaudit.sim.fleet import generate_cluster
 from sliceaudit.sim.fleetrun import kubeconfig_for
+from sliceaudit.sim.world import render
+from sliceaudit.sim.world.fleet import generate_cluster
 
 SLICEAUDIT = str(Path(sys.executable).with_name("sliceaudit"))
 
@@ -131,7 +131,7 @@ def test_predict_on_the_simulators_manifests_agrees_with_a_live_scan(cluster, sh
     assert live.returncode == 0, live.stderr
     # Selector-less Services are served by hand-made slices the manifests do not hold, and pods in
     # the middle of terminating (a drain under way) are state no manifest describes.
-    from sliceaudit.sim.model import selects
+    from sliceaudit.sim.world.model import selects
 
     selected = {k for k, s in sim.services.items() if s.selector and not any(
         p.terminating for p in sim.pods(s.namespace) if selects(s.selector, p.labels))}

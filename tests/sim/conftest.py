@@ -4,7 +4,7 @@ import pytest
 from kubernetes import client as k8s
 from sim_testkit import api_client
 
-from sliceaudit.sim.fleet import generate_cluster
+from sliceaudit.sim.world.fleet import generate_cluster
 
 
 @pytest.fixture(scope="module")

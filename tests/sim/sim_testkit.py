@@ -39,9 +39,9 @@ def core_audit(name: str, objects: dict[str, list[dict]]) -> dict:
     """The lead's audit of raw objects, as a dict: the oracle's truth must agree with it."""
     import msgspec
 
-    from sliceaudit.core.audit import audit_cluster
-    from sliceaudit.core.decode import KINDS, decode_object
-    from sliceaudit.core.snapshot import Snapshot
+    from sliceaudit.api.decode import KINDS, decode_object
+    from sliceaudit.api.snapshot import Snapshot
+    from sliceaudit.audit.cluster import audit_cluster
 
     # Endpoints are the mirroring controller's input: the audit reads the slices made from them.
     records = [decode_object(kind, obj) for kind, objs in objects.items() if kind in KINDS for obj in objs]

@@ -10,9 +10,9 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from sim_testkit import api_client
 
-from sliceaudit.sim.auth import TokenRejected, check_eks_token
-from sliceaudit.sim.fleet import generate_cluster
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.apiserver.auth import TokenRejected, check_eks_token
+from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.world.fleet import generate_cluster
 
 KEY, SECRET = "AKIASIMULATORTEST001", "simulator-secret-key"
 

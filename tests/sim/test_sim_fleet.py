@@ -13,8 +13,8 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from sim_testkit import watch_events
 
-from sliceaudit.sim.breakage import CannotBreak
 from sliceaudit.sim.fleetrun import SimulatedFleet
+from sliceaudit.sim.world.breakage import CannotBreak
 
 
 def _client_for(kubeconfig, context) -> k8s.ApiClient:

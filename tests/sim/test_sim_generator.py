@@ -6,10 +6,10 @@ from collections import Counter
 import pytest
 from sim_testkit import core_audit, objects_of, without_messages
 
-from sliceaudit.sim import breakage
-from sliceaudit.sim.churn import Churn
-from sliceaudit.sim.fleet import build_cluster, generate_cluster
-from sliceaudit.sim.large import large_cluster
+from sliceaudit.sim.world import breakage
+from sliceaudit.sim.world.churn import Churn
+from sliceaudit.sim.world.fleet import build_cluster, generate_cluster
+from sliceaudit.sim.world.large import large_cluster
 
 CONTROLLER = "endpointslice-controller.k8s.io"
 

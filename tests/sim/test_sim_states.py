@@ -6,9 +6,9 @@ from sim_testkit import core_audit, objects_of, without_messages
 
 from sliceaudit.api.objects import decode
 from sliceaudit.controller import endpointslice, mirroring
-from sliceaudit.sim import render
-from sliceaudit.sim.churn import Churn
-from sliceaudit.sim.fleet import build_cluster, generate_cluster
+from sliceaudit.sim.world import render
+from sliceaudit.sim.world.churn import Churn
+from sliceaudit.sim.world.fleet import build_cluster, generate_cluster
 
 MIRROR = "endpointslicemirroring-controller.k8s.io"
 

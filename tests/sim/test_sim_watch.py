@@ -5,8 +5,8 @@ from kubernetes import client as k8s
 from kubernetes import watch
 from sim_testkit import api_client, watch_events
 
-from sliceaudit.sim.fleet import generate_cluster
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.world.fleet import generate_cluster
 
 
 @pytest.fixture

@@ -76,8 +76,8 @@ def built(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_sam_build_puts_the_core_in_the_layer_and_the_handlers_in_each_function(built):
     layer = built / "CoreLayer" / "python"
-    assert (layer / "sliceaudit" / "core" / "audit.py").is_file()
-    assert (layer / "sliceaudit" / "kube" / "listing.py").is_file()
+    assert (layer / "sliceaudit" / "audit" / "cluster.py").is_file()
+    assert (layer / "sliceaudit" / "kube" / "pages.py").is_file()
     assert (layer / "kubernetes-37.0.1.dist-info").is_dir()
     assert list((layer / "msgspec").glob("_core.cpython-312-aarch64-linux-gnu.so")), "arm64 wheels"
     for function in ("PlanFunction", "ScanFunction"):
@@ -93,7 +93,8 @@ def test_everything_the_functions_import_ships_in_the_layer_or_the_runtime(built
     shipped |= {"plan", "scan", "fleetaws"}
     missing = set()
     sources = list((built / "ScanFunction").rglob("*.py")) + [
-        p for sub in ("core", "kube") for p in (layer / "sliceaudit" / sub).rglob("*.py")]
+        p for sub in ("api", "audit", "consumers", "controller", "render", "kube", "live")
+        for p in (layer / "sliceaudit" / sub).rglob("*.py")]
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):

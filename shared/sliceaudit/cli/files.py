@@ -14,10 +14,10 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from sliceaudit.api.decode import KINDS, Rejected, decode_documents
+from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.yaml_stream import MAX_DEPTH, Parsed, YamlError, parse_stream
-from sliceaudit.core.decode import KINDS, Rejected, decode_documents
-from sliceaudit.core.snapshot import Snapshot
 
 MAX_INPUT_MB = 512
 _CHUNK = 1 << 20

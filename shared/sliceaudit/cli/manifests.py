@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import msgspec
 
+from sliceaudit.api.decode import Rejected
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.files import Document, display_name, documents, flatten, read_bytes
 from sliceaudit.cli.yaml_stream import YamlError, parse_stream
-from sliceaudit.core.decode import Rejected
 from sliceaudit.predict import Manifest
 
 

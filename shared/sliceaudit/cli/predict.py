@@ -8,10 +8,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from sliceaudit.audit.report import Report
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.manifests import read_manifests
 from sliceaudit.cli.scan import FAIL_ON, emit, exit_status
-from sliceaudit.core.report import Report
 from sliceaudit.predict import predict
 from sliceaudit.render.sarif import sarif
 
@@ -29,7 +29,7 @@ def live_objects(kubeconfig: str | None, context: str) -> dict[str, list[dict]]:
 
     from sliceaudit.kube.clusters import connect, kubeconfig_clusters
     from sliceaudit.kube.errors import ClusterError
-    from sliceaudit.kube.listing import fetch_page
+    from sliceaudit.kube.pages import fetch_page
 
     try:
         (access,) = kubeconfig_clusters(kubeconfig, (context,), False)

@@ -7,15 +7,15 @@ import sys
 
 import click
 
+from sliceaudit.audit.cluster import audit_cluster
+from sliceaudit.audit.report import Report, encode_report, severity, worst_status
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.files import MAX_INPUT_MB, snapshot_from_files
 from sliceaudit.consumers.detect import ConsumerFlagError, Present, parse_consumer
-from sliceaudit.core.audit import audit_cluster
-from sliceaudit.core.report import Report, encode_report, severity, worst_status
-from sliceaudit.core.table import render_table
+from sliceaudit.render.table import render_table
 
 FAIL_ON = {"degraded": severity("degraded"), "outage": severity("outage"), "impact": None, "never": None}
-CLUSTER_TIMEOUT = 300.0   # fleet_scan.CLUSTER_TIMEOUT, not imported: file scans never load the Kubernetes client
+CLUSTER_TIMEOUT = 300.0   # live.scan.CLUSTER_TIMEOUT, not imported: file scans never load the Kubernetes client
 
 
 def consumer_hit(report: Report) -> bool:
@@ -75,7 +75,7 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
     from sliceaudit.kube.clusters import in_cluster as in_cluster_access
     from sliceaudit.kube.clusters import kubeconfig_clusters
     from sliceaudit.kube.errors import ClusterError
-    from sliceaudit.kube.fleet_scan import scan_clusters
+    from sliceaudit.live.scan import scan_clusters
 
     try:
         accesses = [in_cluster_access()] if in_cluster else []

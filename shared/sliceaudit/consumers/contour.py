@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sliceaudit.api.records import EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Behaviour, Consumer, Outcome
 from sliceaudit.consumers.reading import conditions, hostport, per_port
 from sliceaudit.consumers.versions import VersionRange, v
-from sliceaudit.core.records import EndpointSlice, Service, ServicePort
 
 
 def build(sp: ServicePort, slices: Sequence[EndpointSlice]):

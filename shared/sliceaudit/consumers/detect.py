@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from sliceaudit.api.records import DaemonSet, Deployment, StatefulSet
 from sliceaudit.consumers.model import Behaviour, Consumer
 from sliceaudit.consumers.registry import BY_NAME, CONSUMERS
 from sliceaudit.consumers.versions import Version, parse_version
-from sliceaudit.core.records import DaemonSet, Deployment, StatefulSet
 
 _MAX_IMAGE = 512   # longer than any real reference: not read
 

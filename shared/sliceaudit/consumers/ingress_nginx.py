@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sliceaudit.api.records import EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Behaviour, Consumer, Outcome
 from sliceaudit.consumers.reading import ControllerPanic, conditions, label, pairs, per_port, target_port
 from sliceaudit.consumers.versions import VersionRange, v
-from sliceaudit.core.records import EndpointSlice, Service, ServicePort
 
 WHERE = "ingress-nginx controller panics (nil pointer dereference in getEndpointsFromSlices)"
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sliceaudit.api.records import EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Behaviour, Consumer, Outcome
 from sliceaudit.consumers.reading import ControllerPanic, conditions, hostport, label, per_port
 from sliceaudit.consumers.versions import VersionRange
-from sliceaudit.core.records import EndpointSlice, Service, ServicePort
 
 WHERE = "Linkerd's destination controller panics (nil pointer dereference in resolveESTargetPort)"
 

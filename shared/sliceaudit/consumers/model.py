@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sliceaudit.api.records import EndpointSlice, Service
 from sliceaudit.consumers.versions import Version, VersionRange
-from sliceaudit.core.records import EndpointSlice, Service
 
 
 class EffectKind(StrEnum):

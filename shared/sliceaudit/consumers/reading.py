@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from sliceaudit.api.records import Endpoint, EndpointConditions, EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Effect, EffectKind, Outcome, PortRoutes
-from sliceaudit.core.records import Endpoint, EndpointConditions, EndpointSlice, Service, ServicePort
 
 NO_CONDITIONS = EndpointConditions()
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from sliceaudit.api.records import EndpointPort, EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Behaviour, Consumer, Effect, EffectKind, Outcome
 from sliceaudit.consumers.reading import conditions, in_list_order, label, pairs, routes, target_port
 from sliceaudit.consumers.versions import VersionRange, v
-from sliceaudit.core.records import EndpointPort, EndpointSlice, Service, ServicePort
 
 
 def _get_port(ports: Sequence[EndpointPort], name: str, number: int) -> int:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sliceaudit.api.records import EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Behaviour, Consumer, Effect, EffectKind, Outcome
 from sliceaudit.consumers.reading import ControllerPanic, conditions, hostport, in_list_order, label, per_port
 from sliceaudit.consumers.versions import VersionRange, v
-from sliceaudit.core.records import EndpointSlice, Service, ServicePort
 
 WHERE = "Traefik's Kubernetes provider panics (nil slice port number; recovered, the provider's update is retried)"
 

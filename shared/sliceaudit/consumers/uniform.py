@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
+from sliceaudit.api.records import Endpoint, EndpointConditions, EndpointPort, EndpointSlice, ObjectMeta, Service
 from sliceaudit.consumers.model import Behaviour
 from sliceaudit.consumers.registry import REFERENCE
-from sliceaudit.core.records import Endpoint, EndpointConditions, EndpointPort, EndpointSlice, ObjectMeta, Service
 
 PLAIN = EndpointConditions(ready=True, serving=True, terminating=False)
 _ADDRESS = {"IPv4": "192.0.2.1", "IPv6": "2001:db8::1"}   # documentation ranges

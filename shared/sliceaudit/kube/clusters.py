@@ -165,7 +165,7 @@ def connect(access: ClusterAccess, *, deadline: float | None = None) -> KubeClie
 class _Resend(urllib3.Retry):
     """Lets urllib3 re-send a GET once when a kept-alive connection from its pool turns out closed by
     the server (a read error before any response). Every other retry (429, 5xx, refused, timeouts)
-    is ours, in listing.py and watch.py, which honour Retry-After and the deadline."""
+    is ours, in pages.py and watch.py, which honour Retry-After and the deadline."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if isinstance(error, urllib3.exceptions.TimeoutError):

@@ -21,11 +21,11 @@ import msgspec
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from sliceaudit.core.decode import MalformedObject, Rejected, WatchEvent, decode_watch_event
-from sliceaudit.core.records import Record
+from sliceaudit.api.decode import MalformedObject, Rejected, WatchEvent, decode_watch_event
+from sliceaudit.api.records import Record
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
-from sliceaudit.kube.listing import CONNECT_TIMEOUT, backoff, list_kind
+from sliceaudit.kube.pages import CONNECT_TIMEOUT, backoff, list_kind
 from sliceaudit.kube.resources import resource
 
 TIMEOUT_SECONDS = 240     # the server ends each watch after this; we resume from the last version

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sliceaudit.core.report import ClusterReport, Finding, ServiceReport
+from sliceaudit.audit.report import ClusterReport, Finding, ServiceReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES = {

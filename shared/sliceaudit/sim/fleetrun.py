@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from sliceaudit.sim.fleet import generate_cluster
-from sliceaudit.sim.server import ApiServer
+from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.world.fleet import generate_cluster
 
 SCHEMA = "sliceaudit.report/v1"
 

@@ -1,1 +1,0 @@
-"""The audit core: raw Kubernetes API JSON in, findings out. Standard library and msgspec only."""

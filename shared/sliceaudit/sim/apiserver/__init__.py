@@ -1,0 +1,1 @@
+"""The simulated Kubernetes API server: HTTP/TLS, storage, auth, faults, discovery; nothing about the fleet."""
