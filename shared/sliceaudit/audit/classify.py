@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sliceaudit.api.records import EndpointSlice, Service, ServicePort
-from sliceaudit.audit.owners import Owners
+from sliceaudit.audit.owners import OwnerIndex
 from sliceaudit.audit.report import Finding, PortReport, ServiceReport
 from sliceaudit.audit.rootcause import advice, foreign_slices, lacking_workloads, selector_workloads
 from sliceaudit.consumers.kube_proxy import PortResolution, Resolution, State, port_index, resolve, verdicts
@@ -34,7 +34,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def classify(service: Service, slices: Sequence[EndpointSlice], owners: Owners) -> ServiceReport:
+def classify(service: Service, slices: Sequence[EndpointSlice], owners: OwnerIndex) -> ServiceReport:
     ports = service.ports
     resolution = resolve(ports, slices)
     port_reports = [PortReport(r.port.name or "", r.port.port, r.port.protocol or "TCP", r.backend_labels())
@@ -63,7 +63,7 @@ def classify(service: Service, slices: Sequence[EndpointSlice], owners: Owners) 
                          port_reports, findings)
 
 
-def _fault_findings(service: Service, resolution: Resolution, owners: Owners) -> list[Finding]:
+def _fault_findings(service: Service, resolution: Resolution, owners: OwnerIndex) -> list[Finding]:
     # (code, port name) -> (addresses, slice names, Service ports involved by index); NULL, UNSET
     # and ZERO are one finding across ports, PORT_MISSING one per Service port. Sets and dicts
     # keep the grouping linear in ports x endpoints.

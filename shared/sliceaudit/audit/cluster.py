@@ -8,7 +8,7 @@ from sliceaudit.api.records import EndpointSlice, Service
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.classify import classify
 from sliceaudit.audit.impact import consumer_reports, service_impact
-from sliceaudit.audit.owners import Owners
+from sliceaudit.audit.owners import OwnerIndex
 from sliceaudit.audit.report import ClusterReport, ErrorEntry, ServiceReport
 from sliceaudit.consumers.detect import Present, detect
 
@@ -23,11 +23,11 @@ def slices_by_service(slices: Iterable[EndpointSlice]) -> dict[tuple[str, str], 
     return grouped
 
 
-def audit_service(service: Service, slices: Iterable[EndpointSlice], owners: Owners | None = None,
+def audit_service(service: Service, slices: Iterable[EndpointSlice], owners: OwnerIndex | None = None,
                   consumers: Sequence[Present] = ()) -> ServiceReport:
     """One Service's report; with consumers, also where each of them routes it differently."""
     slices = list(slices)
-    report = classify(service, slices, owners or Owners())
+    report = classify(service, slices, owners or OwnerIndex())
     if consumers:
         report.impact = service_impact(service, slices, consumers, [p.backends for p in report.ports])
     return report
@@ -41,7 +41,7 @@ def consumers_of(snapshot: Snapshot) -> list[Present]:
 def audit_cluster(name: str, snapshot: Snapshot, consumers: Sequence[Present] | None = None) -> ClusterReport:
     """The cluster's report; consumers are the declared ones, else those its workloads run."""
     present = consumers_of(snapshot) if consumers is None else list(consumers)
-    owners = Owners.of(snapshot)
+    owners = OwnerIndex.of(snapshot)
     grouped = slices_by_service(snapshot.slices)
     services = sorted(snapshot.services, key=lambda s: (s.metadata.namespace, s.metadata.name))
     reports = [audit_service(svc, grouped.get((svc.metadata.namespace, svc.metadata.name), []), owners, present)

@@ -19,8 +19,8 @@ class Workload:
 
 
 @dataclass(frozen=True)
-class Owners:
-    """Indexes for root cause; empty when the snapshot carries no Pods."""
+class OwnerIndex:
+    """Who owns which Pod, indexed for root cause; empty when the snapshot carries no Pods."""
 
     pods: dict[tuple[str, str], Pod] = field(default_factory=dict)
     pods_by_namespace: dict[str, list[Pod]] = field(default_factory=dict)
@@ -28,7 +28,7 @@ class Owners:
     replicaset_owner: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Owners:
+    def of(cls, snapshot: Snapshot) -> OwnerIndex:
         pods = {(p.metadata.namespace, p.metadata.name): p for p in snapshot.pods}
         by_ns: dict[str, list[Pod]] = {}
         for pod in snapshot.pods:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from sliceaudit.api.records import SLICE_CONTROLLER, Endpoint, EndpointSlice, Service, ServicePort
-from sliceaudit.audit.owners import Owners, Workload
+from sliceaudit.audit.owners import OwnerIndex, Workload
 from sliceaudit.audit.report import WorkloadCause
 
 
 def lacking_workloads(service: Service, ports: Sequence[ServicePort], addresses: Iterable[str],
-                      endpoints: Mapping[str, Endpoint], owners: Owners) -> list[WorkloadCause]:
+                      endpoints: Mapping[str, Endpoint], owners: OwnerIndex) -> list[WorkloadCause]:
     """Workloads behind `addresses`, each with the named targetPorts its pods do not declare."""
     if not owners.known:
         return []
@@ -30,7 +30,7 @@ def lacking_workloads(service: Service, ports: Sequence[ServicePort], addresses:
     return [WorkloadCause(w.kind, w.namespace, w.name, pods[w], sorted(lacks[w])) for w in sorted(pods)]
 
 
-def selector_workloads(service: Service, owners: Owners) -> list[Workload]:
+def selector_workloads(service: Service, owners: OwnerIndex) -> list[Workload]:
     ns = service.metadata.namespace
     return sorted({owners.workload_of(p) for p in owners.selected_pods(ns, service.spec.selector)})
 

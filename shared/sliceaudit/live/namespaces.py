@@ -15,7 +15,7 @@ from sliceaudit.api.decode import Rejected
 from sliceaudit.api.records import EndpointSlice, Service
 from sliceaudit.audit.cluster import audit_cluster, audit_service, consumers_of, slices_by_service
 from sliceaudit.audit.impact import consumer_reports
-from sliceaudit.audit.owners import Owners
+from sliceaudit.audit.owners import OwnerIndex
 from sliceaudit.audit.report import ClusterReport, ErrorEntry, ServiceReport
 from sliceaudit.consumers.detect import Present
 from sliceaudit.kube.client import KubeClient
@@ -113,7 +113,7 @@ def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_si
     if owners == "none" or not stream.kept:
         return ClusterReport(name, reports, errors, consumer_reports(consumers, reports))
     extra = needed_owners(client, {ns for ns, _ in stream.kept}, page_size, deadline)
-    index = Owners.of(extra)
+    index = OwnerIndex.of(extra)
     again = {key: audit_service(svc, slices, index, consumers) for key, (svc, slices) in stream.kept.items()}
     services_out = [again.get((s.namespace, s.name), s) for s in reports]
     return ClusterReport(name, services_out, errors + [ErrorEntry(e.object, e.message) for e in extra.errors],
