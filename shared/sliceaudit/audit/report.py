@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-SCHEMA = "sliceaudit.report/v1"
-STATUSES = ("ok", "degraded", "outage")   # in rising severity
+from sliceaudit.audit.terms import SCHEMA, STATUSES
 
 
 class ErrorEntry(msgspec.Struct, frozen=True):
