@@ -271,9 +271,10 @@ def probe_floor(config_path: str) -> dict:
     """One list + audit of the cluster, as `sliceaudit scan --context` runs it (no root cause)."""
     from sliceaudit.kube.clusters import connect, kubeconfig_clusters
     from sliceaudit.live.namespaces import audit_live
+    from sliceaudit.live.owners import Owners
 
     with connect(kubeconfig_clusters(config_path)[0]) as client:
-        report = audit_live(client, "bench", owners="none")
+        report = audit_live(client, "bench", owners=Owners.NONE)
     return {"services": len(report.services), "peak_mb": rss_mb("VmHWM")}
 
 
@@ -361,6 +362,7 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
     from sliceaudit.audit.cluster import audit_cluster
     from sliceaudit.kube.clusters import ClusterAccess, connect
     from sliceaudit.live.fetch import fetch_snapshot
+    from sliceaudit.live.owners import Owners
     from sliceaudit.sim.apiserver.server import ApiServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.world.fleet import generate_cluster
@@ -404,7 +406,7 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
             polls = []
             for _ in range(5):
                 start = time.perf_counter()
-                audit_cluster("bench", fetch_snapshot(client, owners="none"))
+                audit_cluster("bench", fetch_snapshot(client, owners=Owners.NONE))
                 polls.append(time.perf_counter() - start)
     print(f"   latency: {len(times)} slices turned ports: null, {len(cluster.objects['EndpointSlice'])} slices")
     return [figure("exporter: ports: null in the API -> gauge on /metrics", statistics.median(times), "s",

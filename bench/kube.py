@@ -41,10 +41,11 @@ def _client(config_path: str):
 
 def probe_ours(config_path: str, owners: str = "needed") -> dict:
     from sliceaudit.live.namespaces import audit_live
+    from sliceaudit.live.owners import Owners
 
     client = _client(config_path)
     start = time.perf_counter()
-    report = audit_live(client, "bench", owners=owners, page_size=PAGE)  # what `scan` runs per cluster
+    report = audit_live(client, "bench", owners=Owners(owners), page_size=PAGE)  # what `scan` runs per cluster
     seconds = time.perf_counter() - start
     bad = sum(1 for s in report.services if s.status != "ok")
     return {"seconds": seconds, "rss_mb": rss_mb("VmHWM"), "services": len(report.services), "problems": bad}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sliceaudit.live.owners import Owners
+
 
 class ConfigError(ValueError):
     """A missing or unusable setting, named in one line."""
@@ -101,14 +103,16 @@ class ScanConfig:
     max_receive_count: int           # the queue's redrive maxReceiveCount: the last attempt records failure
     time_reserve_seconds: float      # kept back from the listing for writes after it
     page_size: int
-    owners: str                      # which owner objects to list: needed|all|none
+    owners: Owners                   # which owner objects to list
     inventory: InventoryConfig       # where a request's cluster name is looked up
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ScanConfig:
-        owners = env.get("LIST_OWNERS", "needed").strip() or "needed"
-        if owners not in ("needed", "all", "none"):
-            raise ConfigError(f"LIST_OWNERS must be needed, all or none, not {owners!r}")
+        raw = env.get("LIST_OWNERS", "").strip() or Owners.NEEDED.value
+        try:
+            owners = Owners(raw)
+        except ValueError:
+            raise ConfigError(f"LIST_OWNERS must be needed, all or none, not {raw!r}") from None
         page_size = _number(env, "LIST_PAGE_SIZE", 500)
         if page_size < 1:
             raise ConfigError("LIST_PAGE_SIZE must be at least 1")

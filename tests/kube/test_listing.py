@@ -14,6 +14,7 @@ from sliceaudit.kube.errors import ClusterError
 from sliceaudit.kube.pages import list_kind
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import audit_live
+from sliceaudit.live.owners import Owners
 
 
 class Sleeps(list):
@@ -116,7 +117,7 @@ def test_slow_server_hits_the_deadline(client, server):
 
 
 def test_owners_none_reads_services_and_slices_only(client, server, cluster):
-    snap = fetch_snapshot(client, owners="none")
+    snap = fetch_snapshot(client, owners=Owners.NONE)
     assert names(snap.services) == expected(cluster, "Service")
     assert names(snap.slices) == expected(cluster, "EndpointSlice")
     assert not snap.pods and not snap.replicasets
@@ -124,28 +125,28 @@ def test_owners_none_reads_services_and_slices_only(client, server, cluster):
 
 
 def test_owners_all_reads_every_owner_kind(client, cluster):
-    snap = fetch_snapshot(client, owners="all")
+    snap = fetch_snapshot(client, owners=Owners.ALL)
     for kind, field in (("Pod", "pods"), ("ReplicaSet", "replicasets"), ("Deployment", "deployments"),
                         ("StatefulSet", "statefulsets"), ("DaemonSet", "daemonsets")):
         assert names(getattr(snap, field)) == expected(cluster, kind)
 
 
 def test_owners_needed_reads_only_problem_namespaces_and_finds_the_same_causes(client, server, cluster):
-    needed = fetch_snapshot(client, owners="needed")
+    needed = fetch_snapshot(client, owners=Owners.NEEDED)
     problem = {s["namespace"] for s in cluster.truth["services"] if s["status"] != "ok" or s["findings"]}
     assert {p.metadata.namespace for p in needed.pods} == problem
     pod_lists = [r.path for r in server.requests if r.path.endswith("/pods")]
     assert sorted(pod_lists) == sorted(f"/api/v1/namespaces/{ns}/pods" for ns in problem)
-    full = fetch_snapshot(client, owners="all")
+    full = fetch_snapshot(client, owners=Owners.ALL)
     everything = audit_cluster("sim", full)
     # A snapshot without workloads detects no consumers: it gets those the full one runs.
     assert audit_cluster("sim", needed, consumers_of(full)) == everything
-    assert audit_live(client, "sim", owners="needed") == everything
+    assert audit_live(client, "sim", owners=Owners.NEEDED) == everything
 
 
 def test_forbidden_pods_cost_root_cause_not_the_audit(client, server):
     server.faults.add(status=403, times=None, resource="pods")
-    snap = fetch_snapshot(client, owners="all")
+    snap = fetch_snapshot(client, owners=Owners.ALL)
     assert snap.services and snap.slices and not snap.pods
     assert any(e.object == "pods" and "forbidden" in e.message for e in snap.errors)
 
@@ -157,7 +158,7 @@ def test_a_malformed_object_is_rejected_alone(client, server, cluster):
            "ports": {"name": "http"}, "endpoints": []}
     server.apply("EndpointSlice", bad)
     try:
-        snap = fetch_snapshot(client, owners="none")
+        snap = fetch_snapshot(client, owners=Owners.NONE)
         assert len(snap.slices) == len(cluster.objects["EndpointSlice"])
         assert [e.object for e in snap.errors] == ["EndpointSlice default/bad-ports"]
     finally:

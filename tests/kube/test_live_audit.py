@@ -9,6 +9,7 @@ from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.cluster import audit_cluster
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import NamespaceStream, OutOfOrder, audit_live
+from sliceaudit.live.owners import Owners
 
 
 def service(ns, name):
@@ -43,14 +44,14 @@ def test_a_namespace_coming_back_is_out_of_order():
         stream.add([SLICES[1]])
 
 
-@pytest.mark.parametrize("owners", ["needed", "none"])
+@pytest.mark.parametrize("owners", [Owners.NEEDED, Owners.NONE])
 def test_live_audit_equals_the_snapshot_audit(client, owners):
     assert audit_live(client, "sim", owners=owners) == audit_cluster("sim", fetch_snapshot(client, owners=owners))
 
 
 def test_a_list_restarted_by_410_is_audited_once(client, server):
-    expected = audit_live(client, "sim", owners="none")
+    expected = audit_live(client, "sim", owners=Owners.NONE)
     server.requests.clear()
     server.faults.add(status=410, on="continue", resource="endpointslices")
-    assert audit_live(client, "sim", owners="none", page_size=7) == expected
+    assert audit_live(client, "sim", owners=Owners.NONE, page_size=7) == expected
     assert any(r.status == 410 for r in server.requests)   # the list did restart

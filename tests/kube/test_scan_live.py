@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from sliceaudit.kube.clusters import kubeconfig_clusters
+from sliceaudit.live.owners import Owners
 from sliceaudit.live.scan import scan_clusters
 from sliceaudit.sim.fleetrun import SimulatedFleet
 
@@ -105,7 +106,7 @@ def test_table_output_names_the_clusters(kubeconfig):
 
 def test_progress_is_reported_once_per_cluster(kubeconfig):
     seen = []
-    report = scan_clusters(kubeconfig_clusters(kubeconfig, all_contexts=True), owners="none",
+    report = scan_clusters(kubeconfig_clusters(kubeconfig, all_contexts=True), owners=Owners.NONE,
                            progress=lambda access, cluster: seen.append(access.name))
     assert sorted(seen) == ["sim-1", "sim-2", "sim-3"]
     assert [c.name for c in report.clusters] == ["sim-1", "sim-2", "sim-3"]

@@ -5,6 +5,7 @@ import pytest
 from sliceaudit.kube.clusters import ClusterAccess, connect, eks_cluster
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.live.fetch import fetch_snapshot
+from sliceaudit.live.owners import Owners
 from sliceaudit.sim.apiserver.server import ApiServer
 
 KEY, SECRET = "AKIATESTTESTTESTTEST", "secret"   # the fake keys of the aws_env fixture
@@ -20,7 +21,7 @@ def eks_server(cluster):
 def test_eks_token_is_accepted_by_the_cluster_it_names(aws_env, eks_server, cluster):
     access = eks_cluster("prod-eks", "eu-west-1", endpoint=eks_server.url, ca_data=eks_server.ca_data)
     with connect(access) as client:
-        snap = fetch_snapshot(client, owners="none")
+        snap = fetch_snapshot(client, owners=Owners.NONE)
         header = client.api_client.configuration.get_api_key_with_prefix("BearerToken")
     assert len(snap.slices) == len(cluster.objects["EndpointSlice"])
     assert header.startswith("Bearer k8s-aws-v1.")
@@ -30,7 +31,7 @@ def test_eks_token_for_another_cluster_is_rejected(aws_env, eks_server):
     access = eks_cluster("other", "eu-west-1", endpoint=eks_server.url, ca_data=eks_server.ca_data,
                          display_name="prod-eks")
     with connect(access) as client, pytest.raises(ClusterError, match=r"^unauthorized \(token rejected\)$"):
-        fetch_snapshot(client, owners="none")
+        fetch_snapshot(client, owners=Owners.NONE)
 
 
 def test_eks_endpoint_and_ca_come_from_describe_cluster(aws_env, moto_url, eks_server, cluster):
@@ -48,7 +49,7 @@ def test_eks_endpoint_and_ca_come_from_describe_cluster(aws_env, moto_url, eks_s
     try:
         with connect(eks_cluster("prod-eks", "eu-west-1")) as client:
             assert client.host == eks_server.url
-            snap = fetch_snapshot(client, owners="none")
+            snap = fetch_snapshot(client, owners=Owners.NONE)
         assert len(snap.services) == len(cluster.objects["Service"])
     finally:
         eks.delete_cluster(name="prod-eks")
@@ -61,9 +62,9 @@ def test_in_cluster_token_file_is_read_again_when_rotated(server, tmp_path, clus
                            ca_file=server.ca_file)
     with connect(access) as client:
         with pytest.raises(ClusterError, match="unauthorized"):
-            fetch_snapshot(client, owners="none")
+            fetch_snapshot(client, owners=Owners.NONE)
         token.write_text(server.token + "\n")   # the kubelet rotates the projected token
-        assert len(fetch_snapshot(client, owners="none").slices) == len(cluster.objects["EndpointSlice"])
+        assert len(fetch_snapshot(client, owners=Owners.NONE).slices) == len(cluster.objects["EndpointSlice"])
 
 
 def test_missing_token_file_is_one_line(server, tmp_path):

@@ -12,6 +12,7 @@ from sliceaudit.audit.report import Report, encode_report, severity, worst_statu
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.files import MAX_INPUT_MB, snapshot_from_files
 from sliceaudit.consumers.detect import ConsumerFlagError, Present, parse_consumer
+from sliceaudit.live.owners import Owners
 from sliceaudit.render.table import render_table
 
 FAIL_ON = {"degraded": severity("degraded"), "outage": severity("outage"), "impact": None, "never": None}
@@ -69,7 +70,7 @@ def check_stdout() -> None:
 
 
 def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool, in_cluster: bool,
-              owners: str, timeout: float, consumers: list[Present] | None = None) -> Report:
+              owners: Owners, timeout: float, consumers: list[Present] | None = None) -> Report:
     """Live clusters side by side, with a progress bar when stderr is a terminal."""
     # Imported here so the file mode never pays for the Kubernetes client.
     from sliceaudit.kube.clusters import in_cluster as in_cluster_access
@@ -106,7 +107,8 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
 @click.option("--context", "contexts", multiple=True, metavar="NAME", help="Scan this kubeconfig context. Repeatable.")
 @click.option("--all-contexts", is_flag=True, help="Scan every context of the kubeconfig.")
 @click.option("--in-cluster", "in_cluster", is_flag=True, help="Scan the cluster this runs in (its service account).")
-@click.option("--owners", type=click.Choice(["needed", "all", "none"]), default="needed", show_default=True,
+@click.option("--owners", type=click.Choice([o.value for o in Owners]), default=Owners.NEEDED.value, show_default=True,
+              callback=lambda _ctx, _param, value: Owners(value),
               help="Live: read Pods and owners for root cause only where findings are, everywhere, or not at all.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=CLUSTER_TIMEOUT, show_default=True,
               metavar="SECONDS", help="Live: wall clock per cluster, connecting and credentials included.")
@@ -114,7 +116,7 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
               metavar="MB", help="Files: refuse an input larger than this.")
 def command(files: tuple[str, ...], cluster_name: str, output: str, fail_on: str, show_ok: bool,
             consumers: tuple[str, ...], kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: bool,
-            in_cluster: bool, owners: str, timeout: float, max_input_mb: float) -> int:
+            in_cluster: bool, owners: Owners, timeout: float, max_input_mb: float) -> int:
     """Audit EndpointSlices for ports: null, number-less ports and port 0."""
     live = bool(kubeconfig or contexts or all_contexts or in_cluster)
     if files and live:

@@ -1,14 +1,14 @@
 """A cluster's snapshot for the audit: Services, EndpointSlices, and the owners root cause needs.
 
-Owners: with `owners="needed"` (the default) the Services and EndpointSlices are listed and
+Owners: with `Owners.NEEDED` (the default) the Services and EndpointSlices are listed and
 audited first; only the namespaces of Services with findings then have their Pods listed, and
 their ReplicaSets only when some Pod there is owned by one (a ReplicaSet's ownerReference names
 the Deployment; StatefulSets and DaemonSets own their Pods directly, so neither needs a list).
 A namespace list is preferred over GETting each targetRef'd Pod: one request per namespace
 instead of one per endpoint, and it also shows the *other* workloads a selector matches, which
 the "selector matches several workloads" finding needs. Past `NAMESPACE_LIST_MAX` namespaces
-one cluster-wide list is cheaper than many small ones. `owners="all"` lists Pods, ReplicaSets,
-Deployments, StatefulSets and DaemonSets cluster-wide; `owners="none"` skips root cause.
+one cluster-wide list is cheaper than many small ones. `Owners.ALL` lists Pods, ReplicaSets,
+Deployments, StatefulSets and DaemonSets cluster-wide; `Owners.NONE` skips root cause.
 """
 
 from __future__ import annotations
@@ -24,21 +24,20 @@ from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.kube.pages import list_kind
 from sliceaudit.kube.resources import resource
+from sliceaudit.live.owners import Owners
 
-OWNERS = ("needed", "all", "none")
 OWNER_KINDS = ("Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet")
 NAMESPACE_LIST_MAX = 20
 
 
-def fetch_snapshot(client: KubeClient, *, owners: str = "needed", page_size: int = 500,
+def fetch_snapshot(client: KubeClient, *, owners: Owners = Owners.NEEDED, page_size: int = 500,
                    deadline: float | None = None) -> Snapshot:
     """Services and EndpointSlices, plus the Pods and owners root cause needs (see module doc)."""
-    check_owners(owners)
     base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
-    if owners == "all":
+    if owners == Owners.ALL:
         return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
     base = base.merge(consumer_workloads(client, page_size, deadline))   # which proxies run
-    if owners == "none":
+    if owners == Owners.NONE:
         return base
     namespaces = {ns for ns, _ in _problems(audit_cluster(client.name, base))}
     return base.merge(needed_owners(client, namespaces, page_size, deadline)) if namespaces else base
@@ -51,11 +50,6 @@ def needs_root_cause(service: ServiceReport) -> bool:
 
 def _problems(report: ClusterReport) -> set[tuple[str, str]]:
     return {(s.namespace, s.name) for s in report.services if needs_root_cause(s)}
-
-
-def check_owners(owners: str) -> None:
-    if owners not in OWNERS:
-        raise ValueError(f"owners must be one of {', '.join(OWNERS)}, not {owners!r}")
 
 
 def needed_owners(client: KubeClient, namespaces: set[str], page_size: int, deadline: float | None) -> Snapshot:

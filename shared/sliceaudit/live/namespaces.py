@@ -20,7 +20,8 @@ from sliceaudit.audit.report import ClusterReport, ErrorEntry, ServiceReport
 from sliceaudit.consumers.detect import Present
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.pages import iter_pages, list_kind
-from sliceaudit.live.fetch import check_owners, consumer_workloads, fetch_snapshot, needed_owners, needs_root_cause
+from sliceaudit.live.fetch import consumer_workloads, fetch_snapshot, needed_owners, needs_root_cause
+from sliceaudit.live.owners import Owners
 
 ServiceKey = tuple[str, str]
 
@@ -79,14 +80,13 @@ class NamespaceStream:
         self._namespace, self._slices = None, []
 
 
-def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_size: int = 500,
+def audit_live(client: KubeClient, name: str, *, owners: Owners = Owners.NEEDED, page_size: int = 500,
                deadline: float | None = None, consumers: Sequence[Present] | None = None) -> ClusterReport:
     """`audit_cluster(name, fetch_snapshot(...))` in a fraction of the memory: slices are audited per
-    namespace as they arrive, and with owners="needed" only the Services with findings are audited
+    namespace as they arrive, and with Owners.NEEDED only the Services with findings are audited
     again, with their namespaces' Pods and owners (owners only name the workloads behind findings).
     Consumers are the declared ones, else those the cluster's workload images name."""
-    check_owners(owners)
-    if owners == "all":
+    if owners == Owners.ALL:
         return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline),
                              consumers)
     detection_errors: tuple[Rejected, ...] = ()
@@ -110,7 +110,7 @@ def audit_live(client: KubeClient, name: str, *, owners: str = "needed", page_si
                              consumers)
     reports = stream.finish()
     errors = [ErrorEntry(e.object, e.message) for e in (*services.errors, *slice_errors, *detection_errors)]
-    if owners == "none" or not stream.kept:
+    if owners == Owners.NONE or not stream.kept:
         return ClusterReport(name, reports, errors, consumer_reports(consumers, reports))
     extra = needed_owners(client, {ns for ns, _ in stream.kept}, page_size, deadline)
     index = OwnerIndex.of(extra)

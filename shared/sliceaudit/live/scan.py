@@ -13,6 +13,7 @@ from sliceaudit.consumers.detect import Present
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.live.namespaces import audit_live
+from sliceaudit.live.owners import Owners
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ CLUSTER_TIMEOUT = 300.0
 GRACE = 2.0
 
 
-def scan_cluster(access: ClusterAccess, *, owners: str = "needed", page_size: int = 500,
+def scan_cluster(access: ClusterAccess, *, owners: Owners = Owners.NEEDED, page_size: int = 500,
                  timeout: float | None = CLUSTER_TIMEOUT,
                  consumers: Sequence[Present] | None = None) -> ClusterReport:
     """One cluster's report within `timeout` seconds (connecting included); a failure becomes its
@@ -41,7 +42,7 @@ def scan_cluster(access: ClusterAccess, *, owners: str = "needed", page_size: in
     return ClusterReport(access.name, [], [ErrorEntry("cluster", f"timed out after {timeout:g} s")])
 
 
-def _scan(access: ClusterAccess, owners: str, page_size: int, deadline: float | None,
+def _scan(access: ClusterAccess, owners: Owners, page_size: int, deadline: float | None,
           consumers: Sequence[Present] | None) -> ClusterReport:
     try:
         with connect(access, deadline=deadline) as client:
@@ -54,7 +55,7 @@ def _scan(access: ClusterAccess, owners: str, page_size: int, deadline: float | 
         return ClusterReport(access.name, [], [ErrorEntry("cluster", f"internal error: {type(err).__name__}")])
 
 
-def scan_clusters(accesses: Sequence[ClusterAccess], *, owners: str = "needed", page_size: int = 500,
+def scan_clusters(accesses: Sequence[ClusterAccess], *, owners: Owners = Owners.NEEDED, page_size: int = 500,
                   timeout: float | None = CLUSTER_TIMEOUT, workers: int = WORKERS,
                   progress: Callable[[ClusterAccess, ClusterReport], object] | None = None,
                   consumers: Sequence[Present] | None = None) -> Report:
