@@ -108,7 +108,7 @@ class BaselineCollector:
 
         families = [GaugeMetricFamily(f.name, f.help, labels=list(f.labels)) for f in SERVICE_FAMILIES]
         for (ns, name), v in self.values.items():
-            for family, value in zip(families, v[:4]):
+            for family, value in zip(families, v[:len(families)]):
                 family.add_metric([self.cluster, ns, name], value)
         yield from families
 
