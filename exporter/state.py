@@ -22,6 +22,7 @@ from exporter.metrics.consumer import broken_backends, consumer_labels
 from exporter.metrics.families import CONSUMER_FAMILIES, SERVICE_FAMILIES
 from exporter.metrics.service import ServiceValues, family_blocks, service_labels
 from sliceaudit.api.decode import WatchEvent
+from sliceaudit.api.kinds import AUDITED, KINDS
 from sliceaudit.api.records import EndpointSlice, Service
 from sliceaudit.audit.classify import TERMINATING_ONLY
 from sliceaudit.audit.cluster import audit_service
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 ServiceKey = tuple[str, str]
 
 # The kinds the exporter watches, and how metrics name them.
-RESOURCES = {"Service": "services", "EndpointSlice": "endpointslices"}
+RESOURCES = {kind: KINDS[kind].plural for kind in AUDITED}
 SERIES_PER_SERVICE = len(SERVICE_FAMILIES)  # plus one per declared consumer
 BLOCKS = len(SERVICE_FAMILIES) + len(CONSUMER_FAMILIES)
 _BATCH = 500  # Services recomputed per lock hold during a relist: scrapes interleave

@@ -20,7 +20,8 @@ from typing import Any
 from msgspec.structs import replace
 
 from sliceaudit.api.decode import Rejected, decode_documents
-from sliceaudit.api.objects import WORKLOAD_KINDS, Endpoints, Pod, Service, decode, to_api
+from sliceaudit.api.kinds import PREDICTED
+from sliceaudit.api.objects import Endpoints, Pod, Service, decode, to_api
 from sliceaudit.api.records import describe
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.cluster import audit_cluster
@@ -28,8 +29,6 @@ from sliceaudit.audit.report import ClusterReport
 from sliceaudit.controller import endpointslice, mirroring
 from sliceaudit.controller.workloads import Run, run
 
-RUNNERS = (*WORKLOAD_KINDS, "CronJob", "Pod")
-KINDS = ("Service", "Endpoints", *RUNNERS)
 NODE = "predicted-node"
 _NODES = {NODE: decode("Node", {"metadata": {"name": NODE, "labels": {"topology.kubernetes.io/zone": "predicted"}}})}
 
@@ -114,7 +113,7 @@ def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluste
             errors.append(Rejected(f"{m.source}:{m.line}", f"not an object but {type(body).__name__}"))
             continue
         kind = body.get("kind")
-        if kind not in KINDS:
+        if kind not in PREDICTED:
             continue
         record = _decode(kind, body, namespace, errors, f" ({m.source}:{m.line})")
         if record is None:

@@ -12,28 +12,11 @@ from typing import Any
 
 import msgspec
 
-from sliceaudit.api.records import (
-    DaemonSet,
-    Deployment,
-    EndpointSlice,
-    ListMeta,
-    Pod,
-    Record,
-    ReplicaSet,
-    Service,
-    StatefulSet,
-    describe,
-)
+from sliceaudit.api import kinds
+from sliceaudit.api.records import RECORD_TYPES, ListMeta, Record, describe
 
-KINDS: dict[str, type] = {
-    "EndpointSlice": EndpointSlice,
-    "Service": Service,
-    "Pod": Pod,
-    "ReplicaSet": ReplicaSet,
-    "Deployment": Deployment,
-    "StatefulSet": StatefulSet,
-    "DaemonSet": DaemonSet,
-}
+# The record type of each kind a scan reads.
+KINDS: dict[str, type] = {kind: RECORD_TYPES[kind] for kind in kinds.SCANNED}
 
 
 @dataclass(frozen=True)

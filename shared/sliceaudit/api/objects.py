@@ -16,6 +16,8 @@ from typing import Any
 import msgspec
 from msgspec import Struct, field
 
+from sliceaudit.api.kinds import WORKLOADS
+
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 HEADLESS_LABEL = "service.kubernetes.io/headless"
@@ -276,10 +278,9 @@ class EndpointSlice(_Record):
     ports: tuple[EndpointPort, ...] | None = None
 
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 KINDS: dict[str, type] = {"Pod": Pod, "Node": Node, "Service": Service, "Endpoints": Endpoints,
                           "EndpointSlice": EndpointSlice, "CronJob": CronJob,
-                          **{kind: Workload for kind in WORKLOAD_KINDS}}
+                          **{kind: Workload for kind in WORKLOADS}}
 
 
 def decode(kind: str, obj: Mapping[str, Any]):

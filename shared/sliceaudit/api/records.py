@@ -9,7 +9,7 @@ false (kube-proxy's reading: pkg/proxy/endpointslicecache.go, addEndpoints).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct, field
 
@@ -243,6 +243,7 @@ class ListMeta(_Record):
 
 
 Record = EndpointSlice | Service | Pod | ReplicaSet | Deployment | StatefulSet | DaemonSet
+RECORD_TYPES: dict[str, type] = {cls.__name__: cls for cls in get_args(Record)}   # by kind
 
 
 def describe(kind: str, metadata: object) -> str:

@@ -14,7 +14,8 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from sliceaudit.api.decode import KINDS, Rejected, decode_documents
+from sliceaudit.api.decode import Rejected, decode_documents
+from sliceaudit.api.kinds import SCANNED
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.yaml_stream import MAX_DEPTH, Parsed, YamlError, parse_stream
@@ -112,7 +113,7 @@ def _problem(err: YamlError) -> str:
 
 def _with_kind(item: Any, kind: str | None) -> Any:
     """Typed lists (`ServiceList`) omit each item's kind."""
-    if isinstance(item, dict) and "kind" not in item and kind in KINDS:
+    if isinstance(item, dict) and "kind" not in item and kind in SCANNED:
         return {**item, "kind": kind}
     return item
 

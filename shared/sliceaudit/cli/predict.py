@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from sliceaudit.api.kinds import PREDICT_LIVE
 from sliceaudit.audit.report import Report
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.manifests import read_manifests
@@ -15,9 +16,6 @@ from sliceaudit.cli.scan import FAIL_ON, emit, exit_status
 from sliceaudit.predict import predict
 from sliceaudit.render.sarif import sarif
 
-# The live objects predict builds on: Services and the Pods they select (with ReplicaSets for root
-# cause), and the slices of selector-less Services, which no controller writes.
-LIVE_KINDS = ("Service", "Pod", "ReplicaSet", "EndpointSlice")
 LIVE_DEADLINE = 120.0
 
 
@@ -36,7 +34,7 @@ def live_objects(kubeconfig: str | None, context: str) -> dict[str, list[dict]]:
         deadline = time.monotonic() + LIVE_DEADLINE
         out: dict[str, list[dict]] = {}
         with connect(access) as client:
-            for kind in LIVE_KINDS:
+            for kind in PREDICT_LIVE:
                 token = None
                 while True:
                     page = msgspec.json.decode(fetch_page(client, kind, limit=500, continue_token=token,

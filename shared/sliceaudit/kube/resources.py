@@ -1,10 +1,16 @@
-"""The API resources sliceaudit reads, and which generated client method lists each one."""
+"""Which generated client method lists each kind a scan reads (api.kinds.SCANNED)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kubernetes import client as k8s
+
+from sliceaudit.api.kinds import KINDS, SCANNED
+
+# The generated API class of each group at v1.
+_APIS = {"": k8s.CoreV1Api, "apps": k8s.AppsV1Api, "discovery.k8s.io": k8s.DiscoveryV1Api, "batch": k8s.BatchV1Api}
 
 
 @dataclass(frozen=True)
@@ -16,21 +22,15 @@ class Resource:
     list_namespaced: str
 
 
-RESOURCES: dict[str, Resource] = {r.kind: r for r in (
-    Resource("EndpointSlice", "endpointslices.discovery.k8s.io", k8s.DiscoveryV1Api,
-             "list_endpoint_slice_for_all_namespaces", "list_namespaced_endpoint_slice"),
-    Resource("Service", "services", k8s.CoreV1Api,
-             "list_service_for_all_namespaces", "list_namespaced_service"),
-    Resource("Pod", "pods", k8s.CoreV1Api, "list_pod_for_all_namespaces", "list_namespaced_pod"),
-    Resource("ReplicaSet", "replicasets.apps", k8s.AppsV1Api,
-             "list_replica_set_for_all_namespaces", "list_namespaced_replica_set"),
-    Resource("Deployment", "deployments.apps", k8s.AppsV1Api,
-             "list_deployment_for_all_namespaces", "list_namespaced_deployment"),
-    Resource("StatefulSet", "statefulsets.apps", k8s.AppsV1Api,
-             "list_stateful_set_for_all_namespaces", "list_namespaced_stateful_set"),
-    Resource("DaemonSet", "daemonsets.apps", k8s.AppsV1Api,
-             "list_daemon_set_for_all_namespaces", "list_namespaced_daemon_set"),
-)}
+def _resource(name: str) -> Resource:
+    """The generator names methods after the kind in snake case: list_namespaced_endpoint_slice."""
+    kind = KINDS[name]
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return Resource(name, kind.resource, _APIS[kind.group],
+                    f"list_{snake}_for_all_namespaces", f"list_namespaced_{snake}")
+
+
+RESOURCES: dict[str, Resource] = {name: _resource(name) for name in SCANNED}
 
 
 def resource(kind: str) -> Resource:

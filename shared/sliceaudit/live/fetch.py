@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sliceaudit.api.decode import Rejected
+from sliceaudit.api.kinds import AUDITED, CONSUMER_WORKLOADS
+from sliceaudit.api.kinds import OWNERS as OWNER_KINDS
 from sliceaudit.api.records import Record
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.cluster import audit_cluster
@@ -26,14 +28,13 @@ from sliceaudit.kube.pages import list_kind
 from sliceaudit.kube.resources import resource
 from sliceaudit.live.owners import Owners
 
-OWNER_KINDS = ("Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet")
 NAMESPACE_LIST_MAX = 20
 
 
 def fetch_snapshot(client: KubeClient, *, owners: Owners = Owners.NEEDED, page_size: int = 500,
                    deadline: float | None = None) -> Snapshot:
     """Services and EndpointSlices, plus the Pods and owners root cause needs (see module doc)."""
-    base = _gather(client, ("Service", "EndpointSlice"), None, page_size, deadline)
+    base = _gather(client, AUDITED, None, page_size, deadline)
     if owners == Owners.ALL:
         return base.merge(_gather_owners(client, OWNER_KINDS, [None], page_size, deadline))
     base = base.merge(consumer_workloads(client, page_size, deadline))   # which proxies run
@@ -77,7 +78,7 @@ def _gather(client: KubeClient, kinds: Iterable[str], namespace: str | None, pag
 
 def consumer_workloads(client: KubeClient, page_size: int, deadline: float | None) -> Snapshot:
     """Deployments, StatefulSets and DaemonSets cluster-wide: their images say which proxies run."""
-    return _gather_owners(client, ("Deployment", "StatefulSet", "DaemonSet"), [None], page_size, deadline,
+    return _gather_owners(client, CONSUMER_WORKLOADS, [None], page_size, deadline,
                           cost="the proxies it runs cannot be detected (give --consumer)")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sliceaudit.api.kinds import KINDS, SERVED, Kind
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -24,19 +26,13 @@ class Resource:
 
 _POD_FIELDS = frozenset({"metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "status.podIP"})
 
-RESOURCES = {
-    r.plural: r
-    for r in (
-        Resource("", "v1", "Service", "services", short_names=("svc",), categories=("all",)),
-        Resource("", "v1", "Pod", "pods", _POD_FIELDS, ("po",), ("all",)),
-        Resource("", "v1", "Endpoints", "endpoints", short_names=("ep",)),
-        Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
-        Resource("apps", "v1", "ReplicaSet", "replicasets", short_names=("rs",), categories=("all",)),
-        Resource("apps", "v1", "Deployment", "deployments", short_names=("deploy",), categories=("all",)),
-        Resource("apps", "v1", "StatefulSet", "statefulsets", short_names=("sts",), categories=("all",)),
-        Resource("apps", "v1", "DaemonSet", "daemonsets", short_names=("ds",), categories=("all",)),
-    )
-}
+
+def _served(kind: Kind) -> Resource:
+    fields = _POD_FIELDS if kind.name == "Pod" else Resource.fields
+    return Resource(kind.group, kind.version, kind.name, kind.plural, fields, kind.short_names, kind.categories)
+
+
+RESOURCES = {r.plural: r for r in (_served(KINDS[name]) for name in SERVED)}
 BY_KIND = {r.kind: r for r in RESOURCES.values()}
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sliceaudit.api.kinds import SERVED
 from sliceaudit.controller.endpointslice import MAX_ENDPOINTS
 from sliceaudit.sim.world import breakage, catalog
 from sliceaudit.sim.world.cluster import ClusterSim, Key
 
-KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice")
+KIND_ORDER = SERVED
 FIRST_RESOURCE_VERSION = 100_000
 
 
