@@ -108,7 +108,7 @@ class BaselineCollector:
 
         families = [GaugeMetricFamily(f.name, f.help, labels=list(f.labels)) for f in SERVICE_FAMILIES]
         for (ns, name), v in self.values.items():
-            for family, value in zip(families, v[:len(families)]):
+            for family, value in zip(families, v.gauges):
                 family.add_metric([self.cluster, ns, name], value)
         yield from families
 
@@ -213,10 +213,12 @@ class AsDecoded(NamedTuple):
 
 def hold_records(state_module) -> None:
     """The baseline: the same state, holding each decoded record instead of its compact copy."""
-    state_module.compact_slice = lambda s: s if isinstance(s, AsDecoded) else AsDecoded(
+    import exporter.relist as relist_module
+
+    state_module.compact_slice = relist_module.compact_slice = lambda s: s if isinstance(s, AsDecoded) else AsDecoded(
         s.metadata.namespace, s.metadata.name, s.service_name, s)
     state_module.expand_slice = lambda held: held.record
-    state_module.compact_service = lambda s: s
+    state_module.compact_service = relist_module.compact_service = lambda s: s
 
 
 def probe_hold(mode: str, directory: str) -> dict:

@@ -1,71 +1,35 @@
-"""One cluster's held state: compact Services and EndpointSlices, and each Service's rendered series.
+"""One cluster's state: wires the object index, the relist diff and the rendered-bytes cache, and counts.
 
 Watcher threads feed it (one per resource); scrapes read it. An event recomputes only the
 Services it touches, with the same `audit_service` the CLI and the Lambda use (held slices are
-expanded back into records for it). A relist swaps the held objects in one step and recomputes
-the Services whose held objects differ, so a scrape sees the old numbers or the new ones, never
-an empty cluster. Slices are held by namespace and name (unique at any moment); an object that
-comes back the same as held (a new resourceVersion, an annotation) changes nothing.
+expanded back into records for it); a relist swaps the held objects of its kind in one step and
+recomputes the Services whose held objects differ (relist.py). Each family reads its value from
+the report (metrics/families.py); the cache re-joins lines only when some value changed.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
 from exporter.compact import compact_service, compact_slice, expand_slice
+from exporter.exposition_cache import BLOCKS, ExpositionCache
+from exporter.index import ObjectIndex, ServiceKey, service_key
 from exporter.metrics.cluster import ClusterStats
-from exporter.metrics.consumer import broken_backends, consumer_labels
-from exporter.metrics.families import CONSUMER_FAMILIES, SERVICE_FAMILIES
-from exporter.metrics.service import ServiceValues, family_blocks, service_labels
+from exporter.metrics.service import ServiceValues, service_values
+from exporter.relist import relist_services, relist_slices
 from sliceaudit.api.decode import WatchEvent
 from sliceaudit.api.kinds import AUDITED, KINDS
-from sliceaudit.api.records import EndpointSlice, Service
-from sliceaudit.audit.classify import TERMINATING_ONLY
 from sliceaudit.audit.cluster import audit_service
-from sliceaudit.audit.report import severity
 from sliceaudit.consumers.detect import Present
 
 log = logging.getLogger(__name__)
 
-ServiceKey = tuple[str, str]
-
 # The kinds the exporter watches, and how metrics name them.
 RESOURCES = {kind: KINDS[kind].plural for kind in AUDITED}
-SERIES_PER_SERVICE = len(SERVICE_FAMILIES)  # plus one per declared consumer
-BLOCKS = len(SERVICE_FAMILIES) + len(CONSUMER_FAMILIES)
 _BATCH = 500  # Services recomputed per lock hold during a relist: scrapes interleave
-
-
-_EMPTY: dict = {}
-_SHARED_VALUES: dict[ServiceValues, ServiceValues] = {}  # most Services have the same few numbers
-
-
-def _terminating_only(report) -> int:
-    """1 when some port lives on kube-proxy's graceful-termination fallback: an outage in waiting."""
-    return int(any(f.code == TERMINATING_ONLY for f in report.findings))
-
-
-def _values(values: ServiceValues) -> ServiceValues:
-    if len(_SHARED_VALUES) > 10_000:
-        _SHARED_VALUES.clear()
-    return _SHARED_VALUES.setdefault(values, values)
-
-
-def _service_key(s: Service) -> ServiceKey:
-    return (s.metadata.namespace, s.metadata.name)
-
-
-def _group_key(held) -> ServiceKey | None:
-    """The Service a held slice belongs to, by its service-name label.
-
-    Keys are made from held objects only, never from a record's strings: those would pin its memory.
-    """
-    name = held.service_name
-    return (held.namespace, name) if name else None
 
 
 class ClusterState:
@@ -74,20 +38,9 @@ class ClusterState:
         self.name = name
         self._clock = clock
         self._consumers = tuple(consumers)   # declared: a series each per Service (detection would be unbounded)
-        self._consumer_labels = consumer_labels(self._consumers)
-        self._per_service = SERIES_PER_SERVICE + len(self._consumers)
-        self._max_services = max(1, max_series // self._per_service) if max_series else 0
         self._lock = threading.Lock()
-        self._services: dict[ServiceKey, Service] = {}
-        self._slices: dict[str, dict[str, object]] = {}        # namespace -> slice name -> held slice
-        self._by_service: dict[ServiceKey, dict[str, object]] = {}  # the same, per Service
-        self._slice_count = 0
-        # Per Service a mutable slot [values, label set]: updated in place, so the sorted list of slots
-        # stays valid until a Service comes or goes, and a scrape walks it without a lookup.
-        self._series: dict[ServiceKey, list] = {}
-        self._order: list[tuple[ServiceKey, list]] | None = None  # sorted (key, slot); None once the set changes
-        self._blocks: tuple[bytes, ...] | None = None    # one joined block per family; None once a line changes
-        self._cut = 0                                    # series the cap leaves out of the current blocks
+        self._index = ObjectIndex()
+        self._cache = ExpositionCache(name, consumers=self._consumers, max_series=max_series)
         self._listed: set[str] = set()
         self._synced = False  # every resource listed and every Service audited once: scrapes show them
         self._healthy: dict[str, bool] = {kind: False for kind in RESOURCES}
@@ -102,26 +55,30 @@ class ClusterState:
 
     def apply_list(self, kind: str, records: Iterable) -> None:
         """A full list of `kind`: replaces what is held in one step, recomputes what changed."""
+        # The held objects are read without the lock: only this kind's watcher thread replaces them.
         if kind == "Service":
-            touched = self._swap_services(records)
+            services, touched = relist_services(self._index.services, records)
         elif kind == "EndpointSlice":
-            touched = self._swap_slices(records)
+            slices, touched = relist_slices(self._index.slices, records)
         else:
             raise ValueError(f"the exporter does not watch {kind}")
         with self._lock:
+            if kind == "Service":
+                self._index.services = services
+            else:
+                self._index.slices = slices
             first_sync = kind not in self._listed and len(self._listed) == len(RESOURCES) - 1
             self._listed.add(kind)
             self._healthy[kind] = True
             self._last_sync = self._clock()
             self._count_event(kind, "LIST")
             if first_sync:
-                touched = set(self._services)
+                touched = set(self._index.services)
         self._recompute_batched(touched)
         if first_sync:
             # Only now do scrapes and /readyz see the cluster: never a part of its Services.
             with self._lock:
                 self._synced = True
-                self._blocks = None
 
     def apply_event(self, kind: str, event: WatchEvent) -> None:
         """One ADDED, MODIFIED or DELETED object (watch_kind keeps bookmarks and errors to itself)."""
@@ -131,19 +88,10 @@ class ClusterState:
         compact = compact_service if kind == "Service" else compact_slice
         held = None if deleted else compact(obj)
         with self._lock:
-            touched: tuple[ServiceKey, ...] = ()
             if kind == "Service":
-                key = _service_key(obj)
-                if held is None:
-                    if self._services.pop(key, None) is not None:
-                        touched = (key,)
-                elif self._services.get(key) != held:
-                    self._services[_service_key(held)] = held
-                    touched = (key,)
+                touched = self._index.put_service(service_key(obj), held)
             else:
-                ns, name = obj.metadata.namespace, obj.metadata.name
-                if held is None or self._slices.get(ns, _EMPTY).get(name) != held:
-                    touched = self._put_slice(ns, name, held)
+                touched = self._index.put_slice(obj.metadata.namespace, obj.metadata.name, held)
             # Counted once applied: an object that cannot be held counts as rejected, not as applied.
             self._last_sync = self._clock()
             self._healthy[kind] = True
@@ -193,10 +141,9 @@ class ClusterState:
         with self._lock:
             if not self.synced:
                 return (b"",) * BLOCKS
-            if self._blocks is None:
-                self._blocks = self._join()
-            self._series_cut_total += self._cut
-            return self._blocks
+            blocks, cut = self._cache.blocks()
+            self._series_cut_total += cut
+            return blocks
 
     def stats(self) -> ClusterStats:
         with self._lock:
@@ -204,7 +151,7 @@ class ClusterState:
                 cluster=self.name,
                 up=self.synced and all(self._healthy.values()),
                 last_sync=self._last_sync,
-                objects={"services": len(self._services), "endpointslices": self._slice_count},
+                objects=self._index.counts(),
                 restarts=dict(self._restarts),
                 events=dict(self._events),
                 rejected=dict(self._rejected),
@@ -214,91 +161,13 @@ class ClusterState:
     def values(self) -> dict[ServiceKey, ServiceValues]:
         """Every Service's current numbers (tests and benchmarks)."""
         with self._lock:
-            return {k: slot[0] for k, slot in self._series.items()}
+            return self._cache.values()
 
     # --- internals -------------------------------------------------------------------------
 
     def _count_event(self, kind: str, type_: str) -> None:
         key = (RESOURCES[kind], type_)
         self._events[key] = self._events.get(key, 0) + 1
-
-    def _swap_services(self, records: Iterable[Service]) -> set[ServiceKey]:
-        old = self._services  # only this kind's watcher thread replaces it
-        new: dict[ServiceKey, Service] = {}
-        for s in records:
-            held = compact_service(s)
-            before = old.get(_service_key(s))
-            if before == held:
-                held = before  # unchanged: keep the held one, audit nothing
-            new[_service_key(held)] = held
-        touched = {k for k in old.keys() | new.keys() if old.get(k) is not new.get(k)}
-        with self._lock:
-            self._services = new
-        return touched
-
-    def _swap_slices(self, records: Iterable[EndpointSlice]) -> set[ServiceKey]:
-        old = self._slices  # only this kind's watcher thread replaces it
-        new: dict[str, dict[str, object]] = {}
-        touched: set[ServiceKey | None] = set()
-        for s in records:
-            held = compact_slice(s)
-            before = old.get(held.namespace, _EMPTY).get(held.name)
-            if before is not None and before == held:
-                held = before  # unchanged: keep the held one, audit nothing
-            else:
-                touched.add(_group_key(held))
-                if before is not None:
-                    touched.add(_group_key(before))
-            group = new.get(held.namespace)
-            if group is None:
-                group = new[held.namespace] = {}
-            group[held.name] = held
-        for ns, group in old.items():  # slices the list no longer has
-            kept = new.get(ns, _EMPTY)
-            touched.update(_group_key(held) for name, held in group.items() if name not in kept)
-        touched.discard(None)
-        count = sum(map(len, new.values()))
-        by_service: dict[ServiceKey, dict[str, object]] = {}
-        for group in new.values():
-            for name, held in group.items():
-                key = _group_key(held)
-                if key is not None:
-                    members = by_service.get(key)
-                    if members is None:
-                        members = by_service[key] = {}
-                    members[name] = held
-        with self._lock:
-            self._slices, self._by_service, self._slice_count = new, by_service, count
-        return touched  # type: ignore[return-value]
-
-    def _put_slice(self, ns: str, name: str, held) -> tuple[ServiceKey, ...]:
-        """Holds `held` as slice ns/name (None: deletes it); returns the Services it touched."""
-        touched = []
-        group = self._slices.get(ns)
-        before = group.pop(name, None) if group is not None else None
-        if before is not None:
-            self._slice_count -= 1
-            key = _group_key(before)
-            if key is not None:
-                members = self._by_service.get(key)
-                if members is not None:
-                    members.pop(name, None)
-                    if not members:
-                        del self._by_service[key]
-                touched.append(key)
-        if held is not None:
-            if group is None:
-                group = self._slices[held.namespace] = {}
-            group[held.name] = held
-            self._slice_count += 1
-            key = _group_key(held)
-            if key is not None:
-                self._by_service.setdefault(key, {})[held.name] = held
-                if key not in touched:
-                    touched.append(key)
-        elif group is not None and not group:
-            del self._slices[ns]
-        return tuple(touched)
 
     def _recompute_batched(self, keys: set[ServiceKey]) -> None:
         pending = sorted(keys)
@@ -308,43 +177,17 @@ class ClusterState:
                     self._recompute(key)
 
     def _recompute(self, key: ServiceKey) -> None:
-        """Re-audits one Service (lock held); its lines change only when its numbers do."""
+        """Re-audits one Service (lock held) and hands its values to the cache."""
         if len(self._listed) < len(RESOURCES):
             return  # the first full recompute happens once every resource has listed
-        service = self._services.get(key)
+        service = self._index.services.get(key)
         if service is None:
-            if self._series.pop(key, None) is not None:
-                self._order = self._blocks = None
+            self._cache.drop(key)
             return
         try:
-            report = audit_service(service, map(expand_slice, self._by_service.get(key, _EMPTY).values()),
+            report = audit_service(service, map(expand_slice, self._index.slices.of_service(key)),
                                    consumers=self._consumers)
         except Exception:  # a core bug on one odd Service must not stop the others
             log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
             return
-        values = _values(ServiceValues(report.endpoints, report.null_port_endpoints, report.port_zero_endpoints,
-                                       int(report.status == "outage"), _terminating_only(report),
-                                       severity(report.status),
-                                       broken_backends(report, self._consumers)))
-        slot = self._series.get(key)
-        if slot is not None and slot[0] == values:
-            return
-        if slot is None:
-            self._series[key] = [values, service_labels(self.name, key[0], key[1])]
-            self._order = None
-        else:
-            slot[0] = values
-        self._blocks = None
-
-    def _join(self) -> tuple[bytes, ...]:
-        if self._order is None:
-            self._order = sorted(self._series.items())
-        order = self._order
-        cap = self._max_services
-        self._cut = 0
-        if cap and len(order) > cap:
-            # Unhealthy Services first, then by name: the cap never hides an outage for a healthy one.
-            kept = {k for k, _ in heapq.nsmallest(cap, order, key=lambda item: (-item[1][0].rank, item[0]))}
-            self._cut = (len(order) - cap) * self._per_service
-            order = [item for item in order if item[0] in kept]
-        return family_blocks((slot for _, slot in order), self._consumer_labels)
+        self._cache.put(key, service_values(report, self._consumers))

@@ -18,6 +18,7 @@ from exporter.metrics.service import ServiceValues
 from exporter.state import ClusterState
 from sliceaudit.api.decode import WatchEvent, decode_list
 from sliceaudit.audit.report import severity
+from sliceaudit.audit.terms import Code, Status
 from sliceaudit.sim.apiserver.server import ApiServer
 from sliceaudit.sim.fleetrun import kubeconfig_for
 from sliceaudit.sim.world.fleet import SimCluster
@@ -85,11 +86,9 @@ def test_file_live_and_exporter_agree(path, live_clusters, tmp_path):
 
     assert comparable(live_clusters[path.stem]) == comparable(from_file)
 
-    gauges = {(s["namespace"], s["name"]): ServiceValues(s["endpoints"], s["null_port_endpoints"],
-                                                         s["port_zero_endpoints"], int(s["status"] == "outage"),
-                                                         int(any(f["code"] == "TERMINATING_ONLY"
-                                                                 for f in s["findings"])),
-                                                         severity(s["status"]))
+    gauges = {(s["namespace"], s["name"]): ServiceValues(severity(s["status"]), (
+                  s["endpoints"], s["null_port_endpoints"], s["port_zero_endpoints"], int(s["status"] == Status.OUTAGE),
+                  int(any(f["code"] == Code.TERMINATING_ONLY for f in s["findings"]))))
               for s in from_file["services"]}
     assert exporter_values(objects, events=False) == gauges
     assert exporter_values(objects, events=True) == gauges

@@ -20,11 +20,8 @@ def consumer_labels(consumers: Sequence[Present]) -> tuple[bytes, ...]:
     return tuple(b"," + labels(consumer=name, version=version) for name, version in map(consumer_label, consumers))
 
 
-def broken_backends(report: ServiceReport, consumers: Sequence[Present]) -> tuple[int, ...]:
-    """Per consumer, the distinct wrong backends over the Service's ports (the worst of its behaviours)."""
-    worst: dict[tuple[str, str], int] = {}
-    for impact in report.impact:
-        wrong = len({(p.name, b) for p in impact.ports for b in p.wrong})
-        key = (impact.consumer, impact.version)
-        worst[key] = max(worst.get(key, 0), wrong)
-    return tuple(worst.get(consumer_label(c), 0) for c in consumers)
+def broken_backends(report: ServiceReport, present: Present) -> int:
+    """The consumer's distinct wrong backends over the Service's ports (the worst of its behaviours)."""
+    key = consumer_label(present)
+    return max((len({(p.name, b) for p in impact.ports for b in p.wrong})
+                for impact in report.impact if (impact.consumer, impact.version) == key), default=0)

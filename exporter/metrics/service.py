@@ -1,26 +1,40 @@
-"""The per-Service gauges: a Service's numbers and label set, joined into family blocks when they change."""
+"""The per-Service gauges: a Service's values read from its report by each family, joined into family blocks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from exporter.metrics.families import CONSUMER_BROKEN_BACKENDS, SERVICE_FAMILIES
+from exporter.metrics.families import CONSUMER_FAMILIES, SERVICE_FAMILIES, Family
 from exporter.metrics.text import labels
+from sliceaudit.audit.report import ServiceReport, severity
+from sliceaudit.consumers.detect import Present
 
 _NAMES = tuple(f.key for f in SERVICE_FAMILIES)
+_CONSUMER_NAMES = tuple(f.key for f in CONSUMER_FAMILIES)
 
 
 class ServiceValues(NamedTuple):
-    """One Service's numbers, in the order of SERVICE_FAMILIES; `rank` orders Services for the cap."""
+    """One Service's held result: its rank for the series cap, and the values of its gauges."""
 
-    endpoints: int
-    null_port_endpoints: int
-    port_zero_endpoints: int
-    outage: int
-    terminating_only: int
-    rank: int  # 0 ok, 1 degraded, 2 outage
-    broken: tuple[int, ...] = ()  # per declared consumer, in --consumer order: broken backends
+    rank: int                 # 0 ok, 1 degraded, 2 outage
+    gauges: tuple[int, ...]   # per SERVICE_FAMILIES family, then per CONSUMER_FAMILIES family and declared consumer
+
+    def of(self, family: Family) -> int:
+        """The value of one of SERVICE_FAMILIES."""
+        return self.gauges[SERVICE_FAMILIES.index(family)]
+
+
+_SHARED: dict[ServiceValues, ServiceValues] = {}  # most Services have the same few numbers: held once
+
+def service_values(report: ServiceReport, consumers: Sequence[Present] = ()) -> ServiceValues:
+    """What each family reads of the report (a shared copy when another Service has the same)."""
+    values = ServiceValues(severity(report.status),
+                           tuple(f.value(report) for f in SERVICE_FAMILIES)
+                           + tuple(f.value(report, c) for f in CONSUMER_FAMILIES for c in consumers))
+    if len(_SHARED) > 10_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(values, values)
 
 
 def service_labels(cluster: str, namespace: str, service: str) -> bytes:
@@ -30,15 +44,17 @@ def service_labels(cluster: str, namespace: str, service: str) -> bytes:
 
 def family_blocks(series: Iterable[tuple[ServiceValues, bytes]],
                   consumers: tuple[bytes, ...] = ()) -> tuple[bytes, ...]:
-    """Per family (SERVICE_FAMILIES, then the consumer gauge), one sample line per (values, label set).
+    """Per family (SERVICE_FAMILIES, then CONSUMER_FAMILIES), one sample line per (values, label set).
 
     Lines are made here, at each re-join, rather than held per Service: 4 lines per Service were
     ~0.4 KB of the exporter's memory each, and a re-join happens only when some number changed.
     `consumers` are the declared consumers' extra labels (consumer_labels).
     """
-    series = list(series)
-    blocks = tuple(b"".join([b"%s{%s} %d\n" % (name, label_set, values[i]) for values, label_set in series])
+    rows = [(values.gauges, label_set) for values, label_set in series]
+    blocks = tuple(b"".join([b"%s{%s} %d\n" % (name, label_set, gauges[i]) for gauges, label_set in rows])
                    for i, name in enumerate(_NAMES))
-    key = CONSUMER_BROKEN_BACKENDS.key
-    return blocks + (b"".join([b"%s{%s%s} %d\n" % (key, label_set, extra, n)
-                               for values, label_set in series for extra, n in zip(consumers, values.broken)]),)
+    first = len(_NAMES)
+    return blocks + tuple(
+        b"".join([b"%s{%s%s} %d\n" % (name, label_set, extra, n) for gauges, label_set in rows
+                  for extra, n in zip(consumers, gauges[first + j * len(consumers):first + (j + 1) * len(consumers)])])
+        for j, name in enumerate(_CONSUMER_NAMES))

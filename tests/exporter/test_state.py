@@ -12,7 +12,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import render
 from exporter.compact import compact_service, compact_slice, expand_slice
-from exporter.metrics.families import SERVICE_FAMILIES
+from exporter.metrics.families import (
+    ENDPOINTS,
+    NULL_PORT_ENDPOINTS,
+    PORT_ZERO_ENDPOINTS,
+    SERVICE_FAMILIES,
+    SERVICE_OUTAGE,
+)
 from exporter.state import ClusterState
 from sliceaudit.api.records import EndpointSlice, Service
 from sliceaudit.api.snapshot import Snapshot
@@ -144,7 +150,7 @@ def test_events_update_only_what_they_touch_and_agree_with_a_full_audit():
         report = audit_cluster("x", Snapshot.of([record(o) for o in objects.values()]))
         for svc in report.services:
             v = after[(svc.namespace, svc.name)]
-            assert (v.endpoints, v.null_port_endpoints, v.port_zero_endpoints) == \
+            assert (v.of(ENDPOINTS), v.of(NULL_PORT_ENDPOINTS), v.of(PORT_ZERO_ENDPOINTS)) == \
                 (svc.endpoints, svc.null_port_endpoints, svc.port_zero_endpoints), (what, svc.name)
 
 
@@ -218,7 +224,7 @@ def test_a_scrape_during_a_relist_never_sees_the_cluster_empty():
         done.set()
         t.join()
     assert counts and set(counts) == {3000}
-    assert sum(v.outage for v in state.values().values()) == 1500
+    assert sum(v.of(SERVICE_OUTAGE) for v in state.values().values()) == 1500
 
 
 def test_series_cap_keeps_unhealthy_services_first_and_counts_what_it_cuts():

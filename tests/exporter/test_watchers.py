@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 from exporter_testkit import endpoint_slice, event, record, service
 
+from exporter.metrics.families import NULL_PORT_ENDPOINTS, SERVICE_OUTAGE
 from exporter.state import ClusterState
 from exporter.warnlimit import WarningLimiter
 from exporter.watchers import ClusterWatcher
@@ -111,7 +112,7 @@ def test_connects_after_failures_lists_and_applies_events():
     with running({"prod": state}, script, connect=connect, backoff=lambda n: 0.0):
         assert script.played.wait(WAIT)
         wait_until(lambda: state.values().get(("shop", "web")) is not None
-                   and state.values()[("shop", "web")].outage == 1)
+                   and state.values()[("shop", "web")].of(SERVICE_OUTAGE) == 1)
         assert len(attempts) == 3
         assert state.stats().up
 
@@ -148,7 +149,7 @@ def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
     state = ClusterState("prod")
     with running({"prod": state}, script):
         assert script.played.wait(WAIT)
-        wait_until(lambda: state.values()[("shop", "web")].null_port_endpoints == 1)
+        wait_until(lambda: state.values()[("shop", "web")].of(NULL_PORT_ENDPOINTS) == 1)
         assert state.stats().rejected["endpointslices"] == 2
         # Only what was applied counts as an event: the bad one is a rejection, not a MODIFIED.
         assert ("endpointslices", "MODIFIED") not in state.stats().events
@@ -254,4 +255,4 @@ def test_a_stopped_watcher_applies_nothing_more():
         wait_until(lambda: ("shop", "web") in state.values())
         watchers[0].stop()
         late["on_event"](event("MODIFIED", endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None, rv="9")))
-        assert state.values()[("shop", "web")].null_port_endpoints == 0
+        assert state.values()[("shop", "web")].of(NULL_PORT_ENDPOINTS) == 0
