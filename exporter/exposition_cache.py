@@ -31,6 +31,7 @@ class ExpositionCache:
         self._order: list[tuple[ServiceKey, list]] | None = None  # sorted (key, slot); None once the set changes
         self._blocks: tuple[bytes, ...] | None = None    # one joined block per family; None once a line changes
         self._cut = 0                                    # series the cap leaves out of the current blocks
+        self.cut_total = 0                               # series the cap left out, summed over scrapes
 
     def put(self, key: ServiceKey, values: ServiceValues) -> None:
         """Service `key` now has `values`; its lines change only when they differ from the held ones."""
@@ -49,11 +50,12 @@ class ExpositionCache:
         if self._series.pop(key, None) is not None:
             self._order = self._blocks = None
 
-    def blocks(self) -> tuple[tuple[bytes, ...], int]:
-        """Per family, every held Service's sample lines; and how many series the cap left out of them."""
+    def blocks(self) -> tuple[bytes, ...]:
+        """Per family, every held Service's sample lines, for one scrape: counts what the cap leaves out."""
         if self._blocks is None:
             self._blocks = self._join()
-        return self._blocks, self._cut
+        self.cut_total += self._cut
+        return self._blocks
 
     def values(self) -> dict[ServiceKey, ServiceValues]:
         return {k: slot[0] for k, slot in self._series.items()}

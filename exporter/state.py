@@ -1,4 +1,4 @@
-"""One cluster's state: wires the object index, the relist diff and the rendered-bytes cache, and counts.
+"""One cluster's state: wires the object index, the relist diff, the rendered-bytes cache and the watches' health.
 
 Watcher threads feed it (one per resource); scrapes read it. An event recomputes only the
 Services it touches, with the same `audit_service` the CLI and the Lambda use (held slices are
@@ -20,15 +20,13 @@ from exporter.index import ObjectIndex, ServiceKey, service_key
 from exporter.metrics.cluster import ClusterStats
 from exporter.metrics.service import ServiceValues, service_values
 from exporter.relist import relist_services, relist_slices
+from exporter.watch_health import RESOURCES, WatchHealth
 from sliceaudit.api.decode import WatchEvent
-from sliceaudit.api.kinds import AUDITED, KINDS
 from sliceaudit.audit.cluster import audit_service
 from sliceaudit.consumers.detect import Present
 
 log = logging.getLogger(__name__)
 
-# The kinds the exporter watches, and how metrics name them.
-RESOURCES = {kind: KINDS[kind].plural for kind in AUDITED}
 _BATCH = 500  # Services recomputed per lock hold during a relist: scrapes interleave
 
 
@@ -36,20 +34,13 @@ class ClusterState:
     def __init__(self, name: str, *, max_series: int = 0, clock: Callable[[], float] = time.time,
                  consumers: Sequence[Present] = ()):
         self.name = name
-        self._clock = clock
         self._consumers = tuple(consumers)   # declared: a series each per Service (detection would be unbounded)
         self._lock = threading.Lock()
         self._index = ObjectIndex()
         self._cache = ExpositionCache(name, consumers=self._consumers, max_series=max_series)
         self._listed: set[str] = set()
         self._synced = False  # every resource listed and every Service audited once: scrapes show them
-        self._healthy: dict[str, bool] = {kind: False for kind in RESOURCES}
-        self._failed_once = False
-        self._last_sync = 0.0
-        self._restarts = {r: 0 for r in RESOURCES.values()}
-        self._events: dict[tuple[str, str], int] = {}
-        self._rejected = {r: 0 for r in RESOURCES.values()}
-        self._series_cut_total = 0
+        self._health = WatchHealth(clock)
 
     # --- fed by watchers -------------------------------------------------------------------
 
@@ -69,9 +60,7 @@ class ClusterState:
                 self._index.slices = slices
             first_sync = kind not in self._listed and len(self._listed) == len(RESOURCES) - 1
             self._listed.add(kind)
-            self._healthy[kind] = True
-            self._last_sync = self._clock()
-            self._count_event(kind, "LIST")
+            self._health.applied(kind, "LIST")
             if first_sync:
                 touched = set(self._index.services)
         self._recompute_batched(touched)
@@ -93,36 +82,28 @@ class ClusterState:
             else:
                 touched = self._index.put_slice(obj.metadata.namespace, obj.metadata.name, held)
             # Counted once applied: an object that cannot be held counts as rejected, not as applied.
-            self._last_sync = self._clock()
-            self._healthy[kind] = True
-            self._count_event(kind, event.type)
+            self._health.applied(kind, event.type)
             for key in touched:
                 self._recompute(key)
 
     def note_rejected(self, kind: str, count: int = 1) -> None:
         with self._lock:
-            self._rejected[RESOURCES[kind]] += count
+            self._health.reject(kind, count)
 
     def note_restart(self, kind: str, *, failed: bool) -> None:
         """A watch restarted; `failed` when it was an error rather than an expected relist."""
         with self._lock:
-            self._restarts[RESOURCES[kind]] += 1
-            if failed:
-                self._healthy[kind] = False
-                self._failed_once = True
+            self._health.restart(kind, failed=failed)
 
     def note_failure(self, kind: str | None = None) -> None:
         """A watch of `kind` failed (None: no client at all, every watch counts as down)."""
         with self._lock:
-            for k in (kind,) if kind else RESOURCES:
-                self._healthy[k] = False
-            self._failed_once = True
+            self._health.failure(kind)
 
     def note_contact(self, kind: str) -> None:
         """The API server accepted a watch from our last version: state current, cluster reachable."""
         with self._lock:
-            self._healthy[kind] = True
-            self._last_sync = self._clock()
+            self._health.contact(kind)
 
     # --- read by scrapes and probes --------------------------------------------------------
 
@@ -134,28 +115,27 @@ class ClusterState:
     @property
     def attempted(self) -> bool:
         """Synced, or failed at least once: readiness must not wait forever on a broken cluster."""
-        return self.synced or self._failed_once
+        return self.synced or self._health.failed_once
 
     def service_blocks(self) -> tuple[bytes, ...]:
         """Per family, every held Service's sample lines; counts what the cap cuts at each call."""
         with self._lock:
             if not self.synced:
                 return (b"",) * BLOCKS
-            blocks, cut = self._cache.blocks()
-            self._series_cut_total += cut
-            return blocks
+            return self._cache.blocks()
 
     def stats(self) -> ClusterStats:
         with self._lock:
+            health = self._health
             return ClusterStats(
                 cluster=self.name,
-                up=self.synced and all(self._healthy.values()),
-                last_sync=self._last_sync,
+                up=self.synced and health.healthy,
+                last_sync=health.last_sync,
                 objects=self._index.counts(),
-                restarts=dict(self._restarts),
-                events=dict(self._events),
-                rejected=dict(self._rejected),
-                series_cut=self._series_cut_total,
+                restarts=dict(health.restarts),
+                events=dict(health.events),
+                rejected=dict(health.rejected),
+                series_cut=self._cache.cut_total,
             )
 
     def values(self) -> dict[ServiceKey, ServiceValues]:
@@ -164,10 +144,6 @@ class ClusterState:
             return self._cache.values()
 
     # --- internals -------------------------------------------------------------------------
-
-    def _count_event(self, kind: str, type_: str) -> None:
-        key = (RESOURCES[kind], type_)
-        self._events[key] = self._events.get(key, 0) + 1
 
     def _recompute_batched(self, keys: set[ServiceKey]) -> None:
         pending = sorted(keys)
