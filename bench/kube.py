@@ -176,25 +176,23 @@ def _replayable_server():
 
 
 def probe_watch_ours(config_path: str, rv0: str) -> dict:
-    from sliceaudit.kube.watch import _Watch
+    from sliceaudit.api.decode import WatchEvent
+    from sliceaudit.kube.watch import WatchOptions, _Watch
 
     client = _client(config_path)
     best = float("inf")
     for _ in range(3):
         stop = threading.Event()
-        seen = [0]
-
-        def on_event(event, seen=seen, stop=stop):
-            seen[0] += 1
-            if seen[0] == WATCH_EVENTS:
-                stop.set()
-
+        seen = 0
         start = time.perf_counter()
-        w = _Watch(client, "EndpointSlice", None, lambda *a: None, on_event, stop, None, None, None, None, PAGE, 300,
-                   75.0)
+        w = _Watch(client, "EndpointSlice", stop=stop, options=WatchOptions(page_size=PAGE, timeout_seconds=300))
         w.resource_version = rv0  # replay the history: no list first
-        w.run()
-        assert seen[0] == WATCH_EVENTS, seen[0]
+        for event in w.events():
+            if event.__class__ is WatchEvent:
+                seen += 1
+                if seen == WATCH_EVENTS:
+                    stop.set()
+        assert seen == WATCH_EVENTS, seen
         best = min(best, time.perf_counter() - start)
     return {"seconds": best}
 

@@ -18,7 +18,7 @@ from exporter.warnlimit import WarningLimiter
 from exporter.watchers import ClusterWatcher
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.watch import watch_kind
+from sliceaudit.kube.watch import WatchOptions, watch_kind
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,10 @@ class _Watched:
     fingerprint: str | None
 
 
-def watch_compact(client, kind: str, **callbacks) -> None:
+def watch_compact(client, kind: str, **options):
     """watch_kind keeping only the state's compact copies of listed objects, made as each page arrives:
     a relist never holds the whole list's records at once (and their memory is given back after)."""
-    watch_kind(client, kind, keep=compact, **callbacks)
+    return watch_kind(client, kind, keep=compact, **options)
 
 
 class Exporter:
@@ -111,7 +111,7 @@ class Exporter:
     def _watcher(self, access: ClusterAccess, state: ClusterState,
                  feed_lock: threading.Lock | None = None) -> ClusterWatcher:
         watcher = ClusterWatcher(access, state, connect=self._connect, watch=self._watch, limiter=self.limiter,
-                                 feed_lock=feed_lock, watch_options={"list_timeout": self.config.list_timeout})
+                                 feed_lock=feed_lock, options=WatchOptions(list_timeout=self.config.list_timeout))
         watcher.start()
         return watcher
 

@@ -1,8 +1,9 @@
 """One thread per cluster and watched resource, feeding that cluster's state until the watcher is stopped.
 
 `sliceaudit.kube.watch.watch_kind` does the list-then-watch loop (bookmarks, 410 -> relist,
-jittered backoff). Here: connecting (retried, since credentials and networks come back), turning
-its callbacks into state updates, and making sure nothing a cluster does can end another's watch.
+jittered backoff) and yields typed events. Here: connecting (retried, since credentials and
+networks come back), turning those events into state updates, and making sure nothing a cluster
+does can end another's watch.
 Each watcher has its own stop, so a cluster removed from the kubeconfig (or whose credentials
 changed, and gets a new watcher on the same state) stops alone.
 """
@@ -16,10 +17,11 @@ from collections.abc import Callable
 
 from exporter.state import RESOURCES, ClusterState
 from exporter.warnlimit import WarningLimiter, printable
+from sliceaudit.api.decode import Rejected, WatchEvent
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.kube.pages import backoff as jittered_backoff
-from sliceaudit.kube.watch import watch_kind
+from sliceaudit.kube.watch import Event, Failed, Listed, Restarting, Synced, WatchOptions, watch_kind
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class ClusterWatcher:
     def __init__(self, access: ClusterAccess, state: ClusterState, *,
                  connect: Callable = connect, watch: Callable = watch_kind,
                  backoff: Callable[[int], float] = backoff, limiter: WarningLimiter | None = None,
-                 feed_lock: threading.Lock | None = None, watch_options: dict | None = None):
+                 feed_lock: threading.Lock | None = None, options: WatchOptions | None = None):
         self.access = access
         self.state = state
         self.stopped = threading.Event()
@@ -70,7 +72,7 @@ class ClusterWatcher:
         self.limiter = limiter or WarningLimiter()
         self._connect = connect
         self._watch = watch
-        self._watch_options = dict(watch_options or {})
+        self._options = options or WatchOptions()
         self._backoff = backoff
         self._once = _Once()
         self._threads: list[threading.Thread] = []
@@ -128,9 +130,8 @@ class ClusterWatcher:
         attempt = 0
         while not self.stopped.is_set():
             try:
-                self._watch(client, kind, stop=self.stopped, on_list=feed.on_list, on_event=feed.on_event,
-                            on_restart=feed.on_restart, on_error=feed.on_error, on_reject=feed.on_reject,
-                            on_sync=feed.on_sync, **self._watch_options)
+                for event in self._watch(client, kind, stop=self.stopped, options=self._options):
+                    feed.apply(event)
                 attempt = 0
             except Exception as err:  # watch_kind never raises for a cluster fault; this is for bugs
                 attempt += 1
@@ -143,7 +144,7 @@ class ClusterWatcher:
 
 
 class _Feed:
-    """watch_kind's callbacks for one cluster and resource, turned into updates of the cluster's state.
+    """watch_kind's events for one cluster and resource, turned into updates of the cluster's state.
 
     Nothing is applied once the watcher is stopped: a watcher for the same cluster may have taken over.
     """
@@ -159,14 +160,37 @@ class _Feed:
         self._once = watcher._once
         self._limiter = watcher.limiter
 
-    def on_list(self, records, resource_version: str) -> None:
+    def apply(self, event: Event) -> None:
+        match event:
+            case WatchEvent():
+                self._change(event)
+            case Listed(records=records):
+                self._listed(records)
+            case _ if self._stopped.is_set():
+                return
+            case Synced():
+                # A quiet cluster sends no events: each accepted watch and each bookmark proves the held
+                # state current, which keeps `sliceaudit_cluster_up` and the last-sync time honest.
+                self.state.note_contact(self.kind)
+                self._once.clear(self.where)
+            case Failed(error=error):
+                self.state.note_failure(self.kind)
+                self._once.warn(self.where, _message(error))
+            case Restarting(reason=reason):
+                self.state.note_restart(self.kind, failed=False)
+                log.debug("%s: watch restarts: %s", self.where, reason)
+            case Rejected(object=what, message=why):
+                self.state.note_rejected(self.kind)
+                self._limiter.warn(self.cluster, self.resource, f"rejected {what}: {why}")
+
+    def _listed(self, records) -> None:
         with self._lock:
             if self._stopped.is_set():
                 return
             self.state.apply_list(self.kind, records)
         self._once.clear(self.where)
 
-    def on_event(self, event) -> None:
+    def _change(self, event: WatchEvent) -> None:
         with self._lock:
             if self._stopped.is_set():
                 return
@@ -176,32 +200,6 @@ class _Feed:
                 self.state.note_rejected(self.kind)
                 self._limiter.warn(self.cluster, self.resource, f"cannot apply a {event.type} event: {_message(err)}")
                 log.debug("%s: cannot apply an event", self.where, exc_info=True)
-
-    def on_sync(self, resource_version: str) -> None:
-        # A quiet cluster sends no events: each accepted watch and each bookmark proves the held
-        # state current, which keeps `sliceaudit_cluster_up` and the last-sync time honest.
-        if self._stopped.is_set():
-            return
-        self.state.note_contact(self.kind)
-        self._once.clear(self.where)
-
-    def on_restart(self, reason: str) -> None:
-        if self._stopped.is_set():
-            return
-        self.state.note_restart(self.kind, failed=False)
-        log.debug("%s: watch restarts: %s", self.where, reason)
-
-    def on_error(self, err: ClusterError) -> None:
-        if self._stopped.is_set():
-            return
-        self.state.note_failure(self.kind)
-        self._once.warn(self.where, _message(err))
-
-    def on_reject(self, rejected) -> None:
-        if self._stopped.is_set():
-            return
-        self.state.note_rejected(self.kind)
-        self._limiter.warn(self.cluster, self.resource, f"rejected {rejected.object}: {rejected.message}")
 
 
 def _message(err: BaseException) -> str:

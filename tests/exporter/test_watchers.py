@@ -1,78 +1,64 @@
-"""Watchers against scripted clusters: retries, health, and one cluster never stopping another.
+"""Watchers against the simulator's API server: retries, health, faults, one cluster never stopping another.
 
-The scripted `watch` plays what `sliceaudit.kube.watch.watch_kind` does through its callbacks;
-the real one runs against the simulator's API server in test_e2e.py.
+Each cluster is a simulated API server (sliceaudit.sim.apiserver) speaking HTTPS on 127.0.0.1,
+its faults injected through its fault table. Only our own wrappers are replaced, where no server
+can make them fail: `connect` (credentials that come back) and, for a bug, `watch_kind`.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
 from contextlib import contextmanager
 
 import pytest
-from exporter_testkit import endpoint_slice, event, record, service
+import trustme
+from exporter_testkit import endpoint_slice, service
 
 from exporter.metrics.families import NULL_PORT_ENDPOINTS, SERVICE_OUTAGE
 from exporter.state import ClusterState
 from exporter.warnlimit import WarningLimiter
 from exporter.watchers import ClusterWatcher
-from sliceaudit.kube.clusters import ClusterAccess
+from sliceaudit.api.decode import WatchEvent
+from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
+from sliceaudit.kube.watch import Listed, WatchOptions, watch_kind
+from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.fleetrun import kubeconfig_for
 
 WAIT = 10.0
 
-
-def access(name: str) -> ClusterAccess:
-    return ClusterAccess(name=name, source="kubeconfig", kubeconfig_path="/dev/null", context=name)
-
-
-class FakeClient:
-    def __init__(self, name: str):
-        self.name = name
-        self.host = f"https://{name}.example"
-        self.opened: list[dict] = []
-        self.closed = False
-
-    def open(self, kind, namespace=None, **params):
-        self.opened.append({"kind": kind, **params})
-        return object()
-
-    def close(self):
-        self.closed = True
+OBJECTS = {"Service": [service("shop", "web")],
+           "EndpointSlice": [endpoint_slice("shop", "web-a", "web", ["10.0.0.1"])]}
+MALFORMED = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+             "metadata": {"namespace": "shop", "name": "x"}, "endpoints": [], "ports": "x"}
 
 
-class Script:
-    """A watch_kind stand-in: lists, then plays the steps for its kind, then waits for stop."""
+@pytest.fixture
+def api():
+    """A cluster of its own holding OBJECTS, with bookmarks often (quiet watches still report contact)."""
+    with ApiServer(name="prod", bookmark_interval=0.2) as server:
+        for kind, objects in OBJECTS.items():
+            for obj in objects:
+                server.apply(kind, obj)
+        yield server
 
-    def __init__(self, objects: dict[str, list[dict]], steps=()):
-        self.objects = objects
-        self.steps = list(steps)     # (kind, callable(callbacks, client))
-        self.played = threading.Event()
-        self._remaining = {k for k, _ in self.steps}
-        self._lock = threading.Lock()
 
-    def __call__(self, client, kind, *, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync):
-        on_list(tuple(record(o) for o in self.objects.get(kind, [])), "100")
-        on_sync("100")   # the server accepted the watch
-        callbacks = {"on_event": on_event, "on_restart": on_restart, "on_error": on_error, "on_reject": on_reject,
-                     "on_sync": on_sync}
-        for k, step in self.steps:
-            if k == kind:
-                step(callbacks, client)
-        with self._lock:
-            self._remaining.discard(kind)
-            if not self._remaining:
-                self.played.set()
-        stop.wait()
+def access(server: ApiServer, name: str, ca_data: str | None = None) -> ClusterAccess:
+    config = kubeconfig_for({name: server})
+    if ca_data is not None:
+        config["clusters"][0]["cluster"]["certificate-authority-data"] = ca_data
+    return ClusterAccess(name=name, source="kubeconfig", kubeconfig=config, context=name)
 
 
 @contextmanager
-def running(states: dict[str, ClusterState], watch, connect=lambda a: FakeClient(a.name), backoff=lambda n: 0.05):
-    """One started watcher per state; stopped, and its threads joined, however the test ends."""
-    watchers = [ClusterWatcher(access(n), s, connect=connect, watch=watch, backoff=backoff)
-                for n, s in states.items()]
+def running(clusters: dict[str, tuple[ClusterAccess, ClusterState]], *, watch=watch_kind, connect=connect,
+            backoff=lambda n: 0.05, options: WatchOptions | None = None):
+    """One started watcher per cluster; stopped, and its threads joined, however the test ends."""
+    watchers = [ClusterWatcher(a, s, connect=connect, watch=watch, backoff=backoff, options=options)
+                for a, s in clusters.values()]
     for w in watchers:
         w.start()
     try:
@@ -93,62 +79,49 @@ def wait_until(predicate, timeout=WAIT):
     raise AssertionError("condition not reached")
 
 
-OBJECTS = {"Service": [service("shop", "web")],
-           "EndpointSlice": [endpoint_slice("shop", "web-a", "web", ["10.0.0.1"])]}
-
-
-def test_connects_after_failures_lists_and_applies_events():
+def test_connects_after_failures_lists_and_applies_events(api):
     attempts = []
 
-    def connect(a):
+    def flaky_connect(a):
         attempts.append(a.name)
         if len(attempts) < 3:
             raise ClusterError("connection refused by https://x", reason="connection")
-        return FakeClient(a.name)
+        return connect(a)
 
-    broken = endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None, rv="2")
-    script = Script(OBJECTS, [("EndpointSlice", lambda cb, c: cb["on_event"](event("MODIFIED", broken)))])
     state = ClusterState("prod")
-    with running({"prod": state}, script, connect=connect, backoff=lambda n: 0.0):
-        assert script.played.wait(WAIT)
-        wait_until(lambda: state.values().get(("shop", "web")) is not None
-                   and state.values()[("shop", "web")].of(SERVICE_OUTAGE) == 1)
+    with running({"prod": (access(api, "prod"), state)}, connect=flaky_connect, backoff=lambda n: 0.0):
+        wait_until(lambda: state.stats().up)
+        api.apply("EndpointSlice", endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None))
+        wait_until(lambda: state.values()[("shop", "web")].of(SERVICE_OUTAGE) == 1)
         assert len(attempts) == 3
         assert state.stats().up
 
 
-def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again():
-    seen = {}
-
-    def fail_then_reconnect(cb, client):
-        cb["on_error"](ClusterError("server error 500 listing services", reason="server"))
-        seen["down"] = state.stats().up
-        cb["on_restart"]("server error 500 listing services")
-        cb["on_sync"]("100")  # the retry the real watch makes is accepted
-
-    script = Script(OBJECTS, [("Service", fail_then_reconnect)])
+def test_a_failed_watch_is_down_until_the_server_accepts_a_watch_again(api):
+    refused = api.faults.add(status=500, on="watch", resource="services", times=None)
     state = ClusterState("prod")
-    with running({"prod": state}, script):
-        assert script.played.wait(WAIT)
-        assert seen["down"] is False
+    with running({"prod": (access(api, "prod"), state)}):
+        wait_until(lambda: state.synced and state.stats().restarts["services"] >= 1)
+        assert state.stats().up is False
+        api.faults.remove(refused)   # the retry the watch makes is accepted
         wait_until(lambda: state.stats().up)
-        assert state.stats().restarts["services"] == 1
+        assert state.stats().restarts["services"] == refused.hits   # one restart per refused watch
         # The gauges were never dropped meanwhile.
         assert ("shop", "web") in state.values()
 
 
-def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
-    def bad_things(cb, client):
-        from sliceaudit.api.decode import Rejected, WatchEvent
+def test_rejected_objects_and_a_bad_event_are_counted_and_skipped(api):
+    def watch_with_a_bad_event(client, kind, **kw):
+        for event in watch_kind(client, kind, **kw):
+            yield event
+            if kind == "EndpointSlice" and type(event) is Listed:
+                yield WatchEvent("MODIFIED", object(), None, "3")  # not a record: apply_event fails
 
-        cb["on_reject"](Rejected("EndpointSlice shop/x", "Expected `array | null`, got `str` - at `$.ports`"))
-        cb["on_event"](WatchEvent("MODIFIED", object(), None, "3"))  # not a record: apply_event fails
-        cb["on_event"](event("ADDED", endpoint_slice("shop", "web-b", "web", ["10.0.0.2"], ports=None)))
-
-    script = Script(OBJECTS, [("EndpointSlice", bad_things)])
     state = ClusterState("prod")
-    with running({"prod": state}, script):
-        assert script.played.wait(WAIT)
+    with running({"prod": (access(api, "prod"), state)}, watch=watch_with_a_bad_event):
+        wait_until(lambda: state.stats().up)
+        api.apply("EndpointSlice", MALFORMED)   # `ports` not a list: rejected by the decoder
+        api.apply("EndpointSlice", endpoint_slice("shop", "web-b", "web", ["10.0.0.2"], ports=None))
         wait_until(lambda: state.values()[("shop", "web")].of(NULL_PORT_ENDPOINTS) == 1)
         assert state.stats().rejected["endpointslices"] == 2
         # Only what was applied counts as an event: the bad one is a rejection, not a MODIFIED.
@@ -156,20 +129,16 @@ def test_rejected_objects_and_a_bad_event_are_counted_and_skipped():
         assert state.stats().events[("endpointslices", "ADDED")] == 1
 
 
-def test_one_broken_cluster_never_stops_the_others():
-    def connect(a):
-        if a.name == "broken":
-            raise ClusterError("TLS verification failed for https://broken: self-signed certificate", reason="tls")
-        return FakeClient(a.name)
-
+def test_one_broken_cluster_never_stops_the_others(api):
     def crashing_watch(client, kind, **kw):
         if client.name == "crashing":
             raise RuntimeError("a bug in a watch")
-        return script(client, kind, **kw)
+        return watch_kind(client, kind, **kw)
 
-    script = Script(OBJECTS)
+    other_ca = base64.b64encode(trustme.CA().cert_pem.bytes()).decode()   # TLS verification fails
     states = {n: ClusterState(n) for n in ("good", "broken", "crashing")}
-    with running(states, crashing_watch, connect=connect) as watchers:
+    clusters = {n: (access(api, n, other_ca if n == "broken" else None), s) for n, s in states.items()}
+    with running(clusters, watch=crashing_watch) as watchers:
         wait_until(lambda: states["good"].stats().up and states["broken"].attempted and states["crashing"].attempted)
         assert ("shop", "web") in states["good"].values()
         assert not states["broken"].stats().up and not states["crashing"].stats().up
@@ -241,18 +210,17 @@ def test_names_from_a_cluster_are_escaped_in_warnings():
     assert out.lines == ["cluster prod services: rejected Service ns/\\x1b[2Jevil FAKE line"]
 
 
-def test_a_stopped_watcher_applies_nothing_more():
+def test_a_stopped_watcher_applies_nothing_more(api):
     # A watcher replaced after a kubeconfig change may still get its list back from a stalled request.
-    late = {}
-
-    def late_list(cb, client):
-        late["on_event"] = cb["on_event"]
-
-    script = Script(OBJECTS, [("EndpointSlice", late_list)])
     state = ClusterState("prod")
-    with running({"prod": state}, script) as watchers:
-        assert script.played.wait(WAIT)
-        wait_until(lambda: ("shop", "web") in state.values())
+    with running({"prod": (access(api, "prod"), state)}, options=WatchOptions(timeout_seconds=1)) as watchers:
+        wait_until(lambda: state.stats().up and ("shop", "web") in state.values())
+        late = api.faults.add(on="list", resource="endpointslices", delay=3.0)
+        api.faults.add(status=410, on="watch", resource="endpointslices")  # the next watch relists
+        wait_until(lambda: late.hits == 1)
+        api.apply("EndpointSlice", endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None))
         watchers[0].stop()
-        late["on_event"](event("MODIFIED", endpoint_slice("shop", "web-a", "web", ["10.0.0.1"], ports=None, rv="9")))
-        assert state.values()[("shop", "web")].of(NULL_PORT_ENDPOINTS) == 0
+        assert watchers[0].join(time.monotonic() + WAIT)
+    lists = [r for r in api.requests if not r.watch and r.path.endswith("/endpointslices")]
+    assert len(lists) == 2 and lists[-1].status == 200   # the late list came back, with the broken slice
+    assert state.values()[("shop", "web")].of(NULL_PORT_ENDPOINTS) == 0

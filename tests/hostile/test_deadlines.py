@@ -13,7 +13,7 @@ import yaml
 from hostile.cli_runner import run
 from hostile.hostile_api import HostileApi, merged_kubeconfig
 from sliceaudit.kube.clusters import ClusterAccess, connect
-from sliceaudit.kube.watch import watch_kind
+from sliceaudit.kube.watch import Failed, Listed, WatchOptions, watch_kind
 from sliceaudit.sim.apiserver.server import ApiServer
 from sliceaudit.sim.fleetrun import kubeconfig_for
 from sliceaudit.sim.world.fleet import generate_cluster
@@ -56,14 +56,17 @@ def test_the_exporters_list_has_a_deadline_too():
         config = api.kubeconfig("drip")
         access = ClusterAccess(name="drip", source="kubeconfig", kubeconfig=config, context="drip")
 
-        def on_error(err):
-            errors.append(err)
-            stop.set()
+        def watch(client):
+            for event in watch_kind(client, "Service", stop=stop, options=WatchOptions(list_timeout=1.0)):
+                match event:
+                    case Listed(records=records):
+                        lists.append(records)
+                    case Failed(error=error):
+                        errors.append(error)
+                        stop.set()
 
         with connect(access) as client:
-            thread = threading.Thread(target=watch_kind, args=(client, "Service"), kwargs=dict(
-                on_list=lambda items, rv: lists.append(items), on_event=lambda e: None, stop=stop,
-                on_error=on_error, list_timeout=1.0), daemon=True)
+            thread = threading.Thread(target=watch, args=(client,), daemon=True)
             thread.start()
             thread.join(60)
     assert not thread.is_alive() and not lists

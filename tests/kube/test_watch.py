@@ -9,41 +9,56 @@ import time
 import pytest
 from kube_testkit import access_for
 
+from sliceaudit.api.decode import Rejected, WatchEvent
 from sliceaudit.kube.clusters import connect
-from sliceaudit.kube.watch import _lines, watch_kind
+from sliceaudit.kube.watch import Failed, Listed, Restarting, Synced, WatchOptions, _lines, watch_kind
 from sliceaudit.sim.apiserver.server import ApiServer
 
 WAIT = 20  # seconds a test waits for something that normally takes milliseconds
 
 
 class Recorder:
-    """Runs watch_kind in a thread and queues what it reports."""
+    """Runs watch_kind in a thread and sorts the events it yields, by type and in order."""
 
-    def __init__(self, server, kind="EndpointSlice", on_list=None, **kwargs):
+    def __init__(self, server, kind="EndpointSlice", on_list=None, access=None, **options):
         self.items: queue.Queue = queue.Queue()
+        self.events: queue.Queue = queue.Queue()   # every event, in the order yielded
         self.lists: list = []
         self.restarts: list[str] = []
         self.errors: list[str] = []
         self.synced: list[str] = []
         self.stop = threading.Event()
         self._on_list = on_list
-        self.client = connect(access_for(server, **kwargs.pop("access", {})))
-        self.thread = threading.Thread(target=watch_kind, args=(self.client, kind), kwargs=dict(
-            on_list=self.listed, on_event=lambda e: self.items.put(("event", e)), stop=self.stop,
-            on_restart=self.restarts.append, on_error=lambda e: self.errors.append(str(e)),
-            on_sync=self.synced.append, **{"timeout_seconds": 30, **kwargs}), daemon=True)
+        self.client = connect(access_for(server, **(access or {})))
+        self.options = WatchOptions(**{"timeout_seconds": 30, **options})
+        self.thread = threading.Thread(target=self._run, args=(kind,), daemon=True)
 
-    def listed(self, records, rv):
-        self.lists.append((records, rv))
-        if self._on_list is not None:
-            self._on_list(len(self.lists))
-        self.items.put(("list", records))
+    def _run(self, kind):
+        for event in watch_kind(self.client, kind, stop=self.stop, options=self.options):
+            self.events.put(event)
+            match event:
+                case Listed(records=records, resource_version=rv):
+                    self.lists.append((records, rv))
+                    if self._on_list is not None:
+                        self._on_list(len(self.lists))
+                    self.items.put(("list", records))
+                case WatchEvent():
+                    self.items.put(("event", event))
+                case Restarting(reason=reason):
+                    self.restarts.append(reason)
+                case Failed(error=error):
+                    self.errors.append(str(error))
+                case Synced(resource_version=rv):
+                    self.synced.append(rv)
 
     def next(self, what="event"):
         while True:
             kind, value = self.items.get(timeout=WAIT)
             if kind == what:
                 return value
+
+    def first(self, n: int) -> list:
+        return [self.events.get(timeout=WAIT) for _ in range(n)]
 
     def __enter__(self):
         self.thread.start()
@@ -53,7 +68,7 @@ class Recorder:
         self.stop.set()
         self.thread.join(WAIT)
         self.client.close()
-        assert not self.thread.is_alive(), "watch_kind did not return after stop was set"
+        assert not self.thread.is_alive(), "watch_kind did not end after stop was set"
 
 
 def new_slice(cluster, name):
@@ -87,6 +102,33 @@ def test_list_then_added_modified_deleted(fresh_server, cluster):
     assert modified.object.metadata.labels["touched"] == "yes"
     assert int(added.resource_version) < int(modified.resource_version) < int(deleted.resource_version)
     assert rec.restarts == [] and rec.errors == []
+
+
+MALFORMED = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+             "metadata": {"namespace": "default", "name": "junk"}, "endpoints": [], "ports": "x"}
+
+
+@pytest.mark.parametrize("before, expected", [
+    # (what the server does from the start, the first events the watch yields, in order)
+    (dict(status=410, on="watch"), [Listed, Restarting, Listed, Synced]),  # version expired: list again
+    (dict(status=500, on="watch"), [Listed, Failed, Restarting, Synced]),  # reconnect from the listed version
+    (dict(status=403, on="list"), [Failed, Restarting, Listed, Synced]),   # not retried within the list
+    (dict(status=429, on="list", retry_after=0), [Listed, Synced]),        # retried within the list
+    (dict(status=503, on="continue"), [Listed, Synced]),                   # a later page retried
+    (dict(status=410, on="continue"), [Listed, Synced]),                   # expired token: the list starts over
+    ("malformed object", [Rejected, Listed, Synced]),                      # rejected, the rest listed
+], ids=["410-watch", "500-watch", "403-list", "429-list", "503-page", "410-page", "malformed"])
+def test_each_fault_yields_its_events_in_order(fresh_server, cluster, before, expected):
+    if before == "malformed object":
+        fresh_server.apply("EndpointSlice", MALFORMED)
+    else:
+        fresh_server.faults.add(resource="endpointslices", **before)
+    with Recorder(fresh_server, page_size=5) as rec:
+        events = rec.first(len(expected))
+    assert [type(e) for e in events] == expected
+    (listed,) = [e for e in events if type(e) is Listed][-1:]
+    assert len(listed.records) == len(cluster.objects["EndpointSlice"])
+    assert events[-1].resource_version == listed.resource_version   # the watch starts where the list ended
 
 
 def test_bookmarks_move_the_resource_version_on(fresh_server, cluster):

@@ -1,12 +1,15 @@
 """List-then-watch of one kind, written over the raw stream (not `kubernetes.watch.Watch`).
 
+`watch_kind` is a generator of typed events, as kopf's `continuous_watch` is (kopf
+`kopf/_cogs/clients/watching.py`): the consumer matches on them instead of passing callbacks.
+
 kubernetes 37's `Watch.stream(deserialize=False)` crashes on an ERROR event and never advances
 its resourceVersion, so this loop reads the chunked response itself: one JSON event per line,
 blank lines skipped, a line split across chunks joined, an unterminated tail (a stream dropped
 mid-event) discarded and fetched again from the last resourceVersion. Bookmarks are requested
 and only move the resourceVersion on. `410 Gone` (an ERROR event or the HTTP status) means the
 version is too old: list again. Anything else failing reconnects after a jittered backoff.
-A helper thread shuts the open stream down as soon as `stop` is set, so the call returns
+A helper thread shuts the open stream down as soon as `stop` is set, so the generator ends
 promptly however quiet the cluster is.
 """
 
@@ -16,6 +19,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import msgspec
 import urllib3
@@ -34,6 +38,55 @@ READ_TIMEOUT = 75.0       # no byte for this long: the connection is presumed de
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 STOP_POLL = 0.2
+
+
+# --- the events --------------------------------------------------------------------------------
+# Besides these, the generator yields each change as the decoded `WatchEvent` (type ADDED,
+# MODIFIED or DELETED: bookmarks and ERROR events never reach the consumer) and each object that
+# does not fit the API's types as its `Rejected`, both from the parsing boundary (api.decode).
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """The full state after a (re)list: what `keep` made of each record, and the version listed."""
+
+    records: tuple
+    resource_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """The server accepted a watch from `resource_version`, or sent a bookmark: the state held is current."""
+
+    resource_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A fault of the cluster (one line, secret-free); a `Restarting` follows, then a backoff."""
+
+    error: ClusterError
+
+
+@dataclass(frozen=True, slots=True)
+class Restarting:
+    """The watch relists (410 Gone) or reconnects after a fault."""
+
+    reason: str
+
+
+Event = WatchEvent | Listed | Synced | Rejected | Failed | Restarting
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """How one kind is listed and watched."""
+
+    namespace: str | None = None
+    page_size: int = 500
+    timeout_seconds: int = TIMEOUT_SECONDS   # asked of the server for each watch request
+    read_timeout: float = READ_TIMEOUT
+    list_timeout: float | None = LIST_TIMEOUT  # each (re)list must end within it (a fault, retried)
 
 
 class _Stopped(Exception):
@@ -56,102 +109,87 @@ class _EventHead(msgspec.Struct):
     object: _EventObject = msgspec.field(default_factory=_EventObject)
 
 
-def watch_kind(client: KubeClient, kind: str, *,
-               on_list: Callable[[tuple[Record, ...], str], object],
-               on_event: Callable[[WatchEvent], object],
-               stop: threading.Event,
-               on_restart: Callable[[str], object] | None = None,
-               on_error: Callable[[ClusterError], object] | None = None,
-               on_reject: Callable[[Rejected], object] | None = None,
-               on_sync: Callable[[str], object] | None = None,
-               namespace: str | None = None,
-               page_size: int = 500,
-               timeout_seconds: int = TIMEOUT_SECONDS,
-               read_timeout: float = READ_TIMEOUT,
-               keep: Callable[[Record], object] | None = None,
-               list_timeout: float | None = LIST_TIMEOUT) -> None:
+def watch_kind(client: KubeClient, kind: str, *, stop: threading.Event, options: WatchOptions | None = None,
+               keep: Callable[[Record], object] | None = None) -> Iterator[Event]:
     """Lists `kind`, then streams its changes until `stop` is set; never raises for a cluster fault.
 
-    `on_list(records, resource_version)` gets the full state after every (re)list (with `keep`, what
-    `keep(record)` made of each record, applied page by page: a list never holds all its records);
-    `on_event(event)` gets each ADDED/MODIFIED/DELETED event (bookmarks only advance the version);
-    `on_restart(reason)` is called whenever the watch must relist or reconnect after a fault;
-    `on_error(ClusterError)` for each fault (one line, secret-free); `on_reject(Rejected)` for an
-    object that does not fit the API's types; `on_sync(resource_version)` whenever the server accepts a
-    watch or sends a bookmark: the state held so far is current, even on a quiet cluster.
-    Each (re)list must end within `list_timeout` seconds (a fault, retried like any other).
+    Yields `Listed` after every (re)list (with `keep`, what `keep(record)` made of each record,
+    applied page by page: a list never holds all its records), preceded by the list's `Rejected`
+    objects; each change as a `WatchEvent`; `Synced` whenever the server accepts a watch or sends a
+    bookmark (the state held is current, even on a quiet cluster); `Failed` for each fault, and
+    `Restarting` whenever the watch must relist or reconnect. Ends when `stop` is set (or the
+    consumer stops iterating: the open stream is closed).
     """
-    resource(kind)  # an unknown kind is a programming error: raise before starting
-    _Watch(client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
-           page_size, timeout_seconds, read_timeout, keep, list_timeout).run()
+    resource(kind)  # an unknown kind is a programming error: raise before the first event is asked for
+    return _Watch(client, kind, stop=stop, options=options or WatchOptions(), keep=keep).events()
 
 
 class _Watch:
-    def __init__(self, client, kind, namespace, on_list, on_event, stop, on_restart, on_error, on_reject, on_sync,
-                 page_size, timeout_seconds, read_timeout, keep=None, list_timeout=LIST_TIMEOUT):
-        self.client, self.kind, self.namespace = client, kind, namespace
-        self.on_list, self.on_event, self.stop = on_list, on_event, stop
-        self.on_restart, self.on_error, self.on_reject = on_restart, on_error, on_reject
-        self.on_sync = on_sync
-        self.page_size, self.timeout_seconds, self.read_timeout = page_size, timeout_seconds, read_timeout
-        self.keep = keep
-        self.list_timeout = list_timeout
+    """One kind's list-then-watch loop: the version reached, the failures since the last event, the open stream."""
+
+    def __init__(self, client: KubeClient, kind: str, *, stop: threading.Event, options: WatchOptions,
+                 keep: Callable[[Record], object] | None = None):
+        self.client, self.kind, self.stop = client, kind, stop
+        self.options, self.keep = options, keep
         self.resource_version: str | None = None
         self.failures = 0
         self._lock = threading.Lock()
         self._open: urllib3.HTTPResponse | None = None
         self._done = False  # tells the stopper thread to end
 
-    def run(self) -> None:
+    def events(self) -> Iterator[Event]:
         stopper = threading.Thread(target=self._stopper, name=f"watch-stop-{self.kind}", daemon=True)
         stopper.start()
         try:
             while not self.stop.is_set():
                 try:
                     if self.resource_version is None:
-                        self._list()
-                    self._stream()
+                        yield from self._list()
+                    yield from self._stream()
                 except _Stopped:
                     return
                 except _Gone:
                     self.resource_version = None
-                    self._restart("resourceVersion expired (410 Gone): relisting")
+                    yield Restarting("resourceVersion expired (410 Gone): relisting")
                     self.failures += 1
                     if self.failures > 1:  # expired again before any event: do not relist in a tight loop
                         self.stop.wait(self._backoff())
                 except ClusterError as err:
                     if self.stop.is_set():
                         return
-                    self._fault(err)
+                    yield Failed(err)
+                    yield Restarting(str(err))
+                    self.failures += 1
+                    self.stop.wait(self._backoff())
         finally:
             self._done = True
 
     # --- list ------------------------------------------------------------------------------
 
-    def _list(self) -> None:
-        deadline = time.monotonic() + self.list_timeout if self.list_timeout else None
-        listed = list_kind(self.client, self.kind, self.namespace, page_size=self.page_size,
+    def _list(self) -> Iterator[Event]:
+        options = self.options
+        deadline = time.monotonic() + options.list_timeout if options.list_timeout else None
+        listed = list_kind(self.client, self.kind, options.namespace, page_size=options.page_size,
                            deadline=deadline, sleep=self._sleep, keep=self.keep)
-        for rejected in listed.errors:
-            self._reject(rejected)
-        self.on_list(listed.items, listed.resource_version)
+        yield from listed.errors
+        yield Listed(listed.items, listed.resource_version)
         self.resource_version = listed.resource_version
 
     # --- watch -----------------------------------------------------------------------------
 
-    def _stream(self) -> None:
-        res = resource(self.kind)
+    def _stream(self) -> Iterator[Event]:
+        res, options = resource(self.kind), self.options
         try:
             resp = self.client.open(
-                self.kind, self.namespace, timeout=(CONNECT_TIMEOUT, self.read_timeout), watch=True,
+                self.kind, options.namespace, timeout=(CONNECT_TIMEOUT, options.read_timeout), watch=True,
                 allow_watch_bookmarks=True, resource_version=self.resource_version,
-                timeout_seconds=self.timeout_seconds)
+                timeout_seconds=options.timeout_seconds)
         except ApiException as err:
             if err.status == 410:
                 raise _Gone() from None
             if not err.status:
                 raise from_transport(err, self.client.host) from None
-            raise from_status(err.status, res.resource, self.namespace) from None
+            raise from_status(err.status, res.resource, options.namespace) from None
         except ClusterError:
             raise
         except Exception as err:
@@ -160,13 +198,19 @@ class _Watch:
             raise from_transport(err, self.client.host) from None
         with self._lock:
             self._open = resp
-        self._synced()
         started, events = time.monotonic(), 0
         try:
+            if self.resource_version:
+                yield Synced(self.resource_version)
             for line in _lines(resp):
                 if self.stop.is_set():
                     raise _Stopped()
-                events += self._handle(line)
+                event = self._handle(line)
+                if event.__class__ is not Rejected:
+                    events += 1
+                    if event is None:
+                        continue
+                yield event
         except (_Stopped, _Gone, ClusterError):
             raise
         except Exception as err:
@@ -191,16 +235,16 @@ class _Watch:
             # A server that ends streams at once would otherwise be hammered in a tight loop.
             raise ClusterError(f"watch of {res.resource} ended at once", reason="dropped")
 
-    def _handle(self, line: bytes) -> int:
+    def _handle(self, line: bytes) -> Event | None:
+        """What one line of the stream makes: a change, a `Synced` for a bookmark (None before any
+        version is known), or a `Rejected`."""
         try:
             event = decode_watch_event(self.kind, line)
         except MalformedObject as err:
             self._advance(_version_of(line))
-            self._reject(err.rejected)
-            return 0
+            return err.rejected
         except RecursionError:
-            self._reject(Rejected(f"{self.kind} watch event", "nested too deeply"))
-            return 0
+            return Rejected(f"{self.kind} watch event", "nested too deeply")
         if event.type == "ERROR":
             status = event.status or {}
             if status.get("code") == 410:
@@ -210,14 +254,8 @@ class _Watch:
                                reason="server", status=code if isinstance(code, int) else None)
         self._advance(event.resource_version)
         if event.type == "BOOKMARK":
-            self._synced()
-            return 1
-        self.on_event(event)
-        return 1
-
-    def _synced(self) -> None:
-        if self.on_sync is not None and self.resource_version:
-            self.on_sync(self.resource_version)
+            return Synced(self.resource_version) if self.resource_version else None
+        return event
 
     def _advance(self, version: str) -> None:
         if version:
@@ -225,23 +263,8 @@ class _Watch:
 
     # --- faults, stop ----------------------------------------------------------------------
 
-    def _fault(self, err: ClusterError) -> None:
-        if self.on_error is not None:
-            self.on_error(err)
-        self._restart(str(err))
-        self.failures += 1
-        self.stop.wait(self._backoff())
-
     def _backoff(self) -> float:
         return backoff(self.failures, BACKOFF_BASE, BACKOFF_CAP)
-
-    def _restart(self, reason: str) -> None:
-        if self.on_restart is not None:
-            self.on_restart(reason)
-
-    def _reject(self, rejected: Rejected) -> None:
-        if self.on_reject is not None:
-            self.on_reject(rejected)
 
     def _sleep(self, seconds: float) -> None:
         if self.stop.wait(seconds):
