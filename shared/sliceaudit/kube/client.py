@@ -6,35 +6,41 @@ from typing import Any, Self
 
 import urllib3
 from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
 
 from sliceaudit.kube.resources import resource
 
+# Query parameters by the generated client's argument names (the watch and list code use those).
+QUERY = {"limit": "limit", "_continue": "continue", "watch": "watch", "allow_watch_bookmarks": "allowWatchBookmarks",
+         "resource_version": "resourceVersion", "timeout_seconds": "timeoutSeconds"}
+
 
 class KubeClient:
-    """Holds one `ApiClient` per cluster; hands out raw (undecoded) list and watch responses."""
+    """Holds one `ApiClient` per cluster; hands out raw (undecoded) list and watch responses.
+
+    Requests go through the ApiClient's own serialisation, authentication and REST layer, not the
+    generated CoreV1Api/AppsV1Api/DiscoveryV1Api classes: importing those loads hundreds of pydantic
+    models we never use (about 25 MB resident, a sixth of a 20,000-slice scan's peak).
+    """
 
     def __init__(self, name: str, api_client: ApiClient, host: str):
         self.name = name
         self.api_client = api_client
         self.host = host
-        self._apis: dict[type, Any] = {}
-
-    def api(self, cls: type) -> Any:
-        api = self._apis.get(cls)
-        if api is None:
-            api = self._apis[cls] = cls(self.api_client)
-        return api
 
     def open(self, kind: str, namespace: str | None = None, *, timeout: float | tuple[float, float],
              **params: Any) -> urllib3.HTTPResponse:
         """GET a list or watch of `kind`; the body stays unread (non-2xx raise ApiException)."""
-        res = resource(kind)
-        api = self.api(res.api)
-        params = {k: v for k, v in params.items() if v is not None}
-        if namespace:
-            return getattr(api, res.list_namespaced)(namespace, _preload_content=False,
-                                                     _request_timeout=timeout, **params)
-        return getattr(api, res.list_all)(_preload_content=False, _request_timeout=timeout, **params)
+        query = [(QUERY[k], v) for k, v in params.items() if v is not None]
+        request = self.api_client.param_serialize(
+            method="GET", resource_path=resource(kind).path(namespace),
+            path_params={"namespace": namespace} if namespace else None, query_params=query,
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+        response = self.api_client.call_api(*request, _request_timeout=timeout)
+        if not 200 <= response.status <= 299:
+            response.read()
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return response.response
 
     def close(self) -> None:
         self.api_client.close()

@@ -1,33 +1,30 @@
-"""Which generated client method lists each kind a scan reads (api.kinds.SCANNED)."""
+"""Where each kind a scan reads (api.kinds.SCANNED) is listed and watched."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from kubernetes import client as k8s
-
 from sliceaudit.api.kinds import KINDS, SCANNED
-
-# The generated API class of each group at v1.
-_APIS = {"": k8s.CoreV1Api, "apps": k8s.AppsV1Api, "discovery.k8s.io": k8s.DiscoveryV1Api, "batch": k8s.BatchV1Api}
 
 
 @dataclass(frozen=True)
 class Resource:
     kind: str
     resource: str        # as RBAC names it: "endpointslices.discovery.k8s.io"
-    api: type            # the generated API class
-    list_all: str        # method listing across all namespaces
-    list_namespaced: str
+    group_version: str   # the API path it is served under: "/api/v1", "/apis/apps/v1"
+    plural: str          # its path segment: "endpointslices"
+
+    def path(self, namespace: str | None) -> str:
+        """The list (and watch) path, cluster-wide or of one namespace (its name left as a placeholder)."""
+        if namespace:
+            return f"{self.group_version}/namespaces/{{namespace}}/{self.plural}"
+        return f"{self.group_version}/{self.plural}"
 
 
 def _resource(name: str) -> Resource:
-    """The generator names methods after the kind in snake case: list_namespaced_endpoint_slice."""
     kind = KINDS[name]
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-    return Resource(name, kind.resource, _APIS[kind.group],
-                    f"list_{snake}_for_all_namespaces", f"list_namespaced_{snake}")
+    group_version = f"/apis/{kind.group}/{kind.version}" if kind.group else f"/api/{kind.version}"
+    return Resource(name, kind.resource, group_version, kind.plural)
 
 
 RESOURCES: dict[str, Resource] = {name: _resource(name) for name in SCANNED}
