@@ -112,11 +112,18 @@ def write(figures: list[Figure], path: Path) -> None:
     path.write_text(json.dumps({"benchmarks": [_entry(f) for f in figures]}, indent=2) + "\n")
 
 
+def _compared(f: Figure) -> str:
+    """A ratio target reads as ours over the baseline (`1.38x of`); the rest as a speedup (`x15.7`)."""
+    if any(t.kind == "ratio" for t in f.targets):
+        return f"ours {f.ratio:.2f}x of it"
+    return f"x{f.speedup:.2f}"
+
+
 def print_figures(figures: list[Figure]) -> None:
     for f in figures:
         spread = f" [{f.value_min:.4g}..{f.value_max:.4g}]" if f.value_min is not None else ""
         line = (f"{f.name:<52} {f.value:>10.4g} {f.unit:<9}{spread} baseline {f.baseline}: "
-                f"{f.baseline_value:.4g} -> x{f.speedup:.2f}")
+                f"{f.baseline_value:.4g} -> {_compared(f)}")
         if f.targets:
             verdict = "met" if f.met else "NOT MET"
             line += f"  | target {' and '.join(t.describe(f.unit) for t in f.targets)}: {verdict}"
@@ -129,4 +136,4 @@ def print_verdict(figures: list[Figure]) -> None:
     missed = [f for f in targeted if not f.met]
     print(f"targets: {len(targeted) - len(missed)} of {len(targeted)} figures meet theirs")
     for f in missed:
-        print(f"   NOT MET: {f.name} ({f.value:.4g} {f.unit}, x{f.speedup:.2f} vs {f.baseline})")
+        print(f"   NOT MET: {f.name} ({f.value:.4g} {f.unit}, {_compared(f)}: {f.baseline})")
