@@ -4,7 +4,8 @@ Each class of fault from issue 10 is one test: garbage and malformed objects are
 few times and counted, not logged line by line; SIGTERM ends the process within 10 s whatever
 request is stalled; a flood of idle connections neither makes threads without end nor stops
 scrapes; the kubeconfig is followed as it changes. Every server stops itself and every wait is
-bounded.
+bounded. A stalled list or watch is the simulated API server's slow-response fault; what no
+faithful server does (no TLS, lines that are not JSON, pagination without end) is HostileApi's.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exporter"))
 from exporter_e2ekit import Process, get, wait_until  # noqa: E402
 from exporter_testkit import free_port  # noqa: E402
 
+from sliceaudit.sim.apiserver.server import ApiServer  # noqa: E402
 from sliceaudit.sim.fleetrun import SimulatedFleet, kubeconfig_for  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
 STOP_DEADLINE = 10.0  # Kubernetes sends SIGKILL 30 s after SIGTERM; the issue asks for 10
+STALL = 30.0  # seconds the simulator holds a stalled request: longer than any test waits on it
 
 
 # --- a hostile API server ----------------------------------------------------------------------
@@ -44,8 +47,7 @@ STOP_DEADLINE = 10.0  # Kubernetes sends SIGKILL 30 s after SIGTERM; the issue a
 class HostileApi:
     """An HTTPS "API server" on 127.0.0.1 that misbehaves in one `mode`:
 
-    stall-handshake: accepts TCP and never speaks TLS; stall-list: reads the request, never answers;
-    stall-watch: answers the lists (empty), then opens each watch and sends nothing;
+    stall-handshake: accepts TCP and never speaks TLS;
     garbage-watch: answers the lists, then streams lines that are not JSON, fast, until closed;
 
     endless-pages: every page of a list holds objects and a fresh continue token, for ever (up
@@ -53,7 +55,7 @@ class HostileApi:
     same-token: every page hands back the continue token it was asked with.
     """
 
-    MODES = ("stall-handshake", "stall-list", "stall-watch", "garbage-watch", "endless-pages", "same-token")
+    MODES = ("stall-handshake", "garbage-watch", "endless-pages", "same-token")
     MAX_PAGES = 3000
 
     def __init__(self, mode: str):
@@ -82,10 +84,6 @@ class HostileApi:
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 api.requests.append(self.path)
-                if api.mode == "stall-list" or (api.mode == "stall-watch" and "watch=" in self.path):
-                    api.closing.wait()
-                    self.close_connection = True
-                    return
                 if "watch=" not in self.path:
                     body = json.dumps(api.page(self.path)).encode()
                     self.send_response(200)
@@ -240,18 +238,27 @@ def test_a_garbage_watch_stream_is_counted_and_warned_about_a_few_times(tmp_path
     assert rss_kb < 400_000  # bounded: nothing is kept per rejected line
 
 
+@contextlib.contextmanager
+def stalled_server(mode: str):
+    """(kubeconfig, has the stalled request arrived?) for a server that never answers one kind of request:
+    the TLS handshake (below HTTP: HostileApi), or every list or watch (the simulator's delay fault)."""
+    if mode == "stall-handshake":
+        with HostileApi(mode) as api:
+            yield api.kubeconfig("stalled"), lambda: bool(api._conns)
+        return
+    with ApiServer(name="stalled") as server:
+        stalled = server.faults.add(on=mode.removeprefix("stall-"), delay=STALL, times=None)
+        yield kubeconfig_for({"stalled": server}), lambda: stalled.hits > 0
+
+
 @pytest.mark.parametrize("mode", ["stall-handshake", "stall-list", "stall-watch"])
 def test_sigterm_stops_the_exporter_within_10_s_while_a_request_is_stalled(tmp_path, mode):
-    with HostileApi(mode) as api:
-        kubeconfig = write_yaml(tmp_path / "kubeconfig", api.kubeconfig("stalled"))
+    with stalled_server(mode) as (config, arrived):
+        kubeconfig = write_yaml(tmp_path / "kubeconfig", config)
         proc, base = start_exporter(tmp_path, kubeconfig)
         try:
             wait_until("the exporter to serve", lambda: get(f"{base}/healthz")[0] == 200, [proc])
-            if mode == "stall-handshake":
-                wait_until("the exporter to connect", lambda: api._conns, [proc])
-            else:
-                watched = "watch=" if mode == "stall-watch" else ""
-                wait_until("a stalled request", lambda: any(watched in p for p in api.requests), [proc])
+            wait_until("a stalled request", arrived, [proc])
             time.sleep(0.5)  # the request is now blocked in a read
         finally:
             status = stop_within(proc, STOP_DEADLINE)
@@ -290,9 +297,10 @@ def test_idle_connections_hold_bounded_threads_and_scrapes_keep_working(tmp_path
 
 def test_the_kubeconfig_is_followed_as_clusters_come_go_and_credentials_change(tmp_path):
     with SimulatedFleet(clusters=3, services=4, seed=3, broken_share=0.0, names=["alpha", "beta", "gamma"],
-                        bookmark_interval=0.5) as fleet, HostileApi("stall-list") as stalled:
+                        bookmark_interval=0.5) as fleet, ApiServer(name="stalled") as stalled:
+        stalled_lists = stalled.faults.add(on="list", delay=STALL, times=None)
         full = kubeconfig_for(fleet.servers)
-        for section, entries in stalled.kubeconfig("stalled").items():
+        for section, entries in kubeconfig_for({"stalled": stalled}).items():
             if isinstance(entries, list):
                 full[section] += entries
 
@@ -326,7 +334,7 @@ def test_the_kubeconfig_is_followed_as_clusters_come_go_and_credentials_change(t
             write_yaml(kubeconfig, only("beta", "gamma", "stalled"))  # alpha removed; gamma and a stalled one added
             wait_until("gamma up and alpha gone", lambda: up("gamma") == 1 and up("alpha") is None, [proc])
             assert services("alpha") == 0 and services("gamma") == 4 and up("beta") == 1
-            assert up("stalled") == 0 and stalled.requests
+            assert up("stalled") == 0 and stalled_lists.hits
             assert get(f"{base}/readyz")[0] == 200  # a cluster still listing does not make it unready again
 
             (tmp_path / "kubeconfig").write_text("clusters: [unfinished")  # a broken edit keeps what runs
