@@ -271,12 +271,13 @@ def bench_memory() -> list[Figure]:
 
 def probe_floor(config_path: str) -> dict:
     """One list + audit of the cluster, as `sliceaudit scan --context` runs it (no root cause)."""
-    from sliceaudit.kube.clusters import connect, kubeconfig_clusters
-    from sliceaudit.live.namespaces import audit_live
+    from sliceaudit.kube.clusters import kubeconfig_clusters
     from sliceaudit.live.owners import Owners
+    from sliceaudit.live.scan import cluster_failure, scan_cluster
 
-    with connect(kubeconfig_clusters(config_path)[0]) as client:
-        report = audit_live(client, "bench", owners=Owners.NONE)
+    report = scan_cluster(kubeconfig_clusters(config_path)[0], owners=Owners.NONE)
+    if (failure := cluster_failure(report)) is not None:
+        raise RuntimeError(f"the benchmark cluster could not be audited: {failure}")
     return {"services": len(report.services), "peak_mb": rss_mb("VmHWM")}
 
 

@@ -40,13 +40,17 @@ def _client(config_path: str):
 
 
 def probe_ours(config_path: str, owners: str = "needed") -> dict:
-    from sliceaudit.live.namespaces import audit_live
+    from sliceaudit.kube.clusters import kubeconfig_clusters
+    from sliceaudit.kube.pages import ListOptions
     from sliceaudit.live.owners import Owners
+    from sliceaudit.live.scan import cluster_failure, scan_cluster
 
-    client = _client(config_path)
+    (access,) = kubeconfig_clusters(config_path)
     start = time.perf_counter()
-    report = audit_live(client, "bench", owners=Owners(owners), page_size=PAGE)  # what `scan` runs per cluster
+    report = scan_cluster(access, owners=Owners(owners), listing=ListOptions(page_size=PAGE))  # as `scan` runs it
     seconds = time.perf_counter() - start
+    if (failure := cluster_failure(report)) is not None:
+        raise RuntimeError(f"the benchmark cluster could not be audited: {failure}")
     bad = sum(1 for s in report.services if s.status != "ok")
     return {"seconds": seconds, "rss_mb": rss_mb("VmHWM"), "services": len(report.services), "problems": bad}
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from fleetaws.alerts import publish_new_outages
 from fleetaws.clients import client
-from fleetaws.cluster_scan import access_for, scan_cluster
+from fleetaws.cluster_access import access_for
 from fleetaws.config import ScanConfig
 from fleetaws.fleet_report import ClusterResult, failed_result, get_results, put_result, write_fleet_report
 from fleetaws.history import expiry, iso, update_history
@@ -23,6 +23,8 @@ from fleetaws.metrics import emit_cluster_metrics
 from fleetaws.runs import already_recorded, claim_report, cluster_summaries, mark_reported, record_cluster
 from sliceaudit.audit.summary import ClusterSummary
 from sliceaudit.kube.errors import ClusterError
+from sliceaudit.kube.pages import ListOptions
+from sliceaudit.live.scan import cluster_failure, scan_cluster
 
 
 class ScanFailed(RuntimeError):
@@ -74,11 +76,15 @@ def handle_request(request: ScanRequest, config: ScanConfig, *, remaining_ms: in
 
 
 def _scan(request: ScanRequest, config: ScanConfig, deadline: float):
+    """The cluster's report; ClusterError (one line) when it cannot be audited this time (the queue retries it)."""
     if deadline <= time.monotonic():
         raise ClusterError("no time left in this invocation to list the cluster", reason="timeout")
     access = access_for(config.inventory, request.run_id, request.cluster)
-    return scan_cluster(access, request.cluster, deadline=deadline, page_size=config.page_size,
-                        owners=config.owners)
+    report = scan_cluster(access, owners=config.owners, listing=ListOptions(config.page_size, deadline), timeout=None)
+    failure = cluster_failure(report)
+    if failure is not None:
+        raise ClusterError(failure)
+    return report
 
 
 def _record_failure(request: ScanRequest, config: ScanConfig, message: str, now: datetime, duration: float,

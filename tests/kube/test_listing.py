@@ -11,7 +11,7 @@ from kube_testkit import access_for
 from sliceaudit.audit.cluster import audit_cluster, consumers_of
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.pages import list_kind
+from sliceaudit.kube.pages import ListOptions, list_kind
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import audit_live
 from sliceaudit.live.owners import Owners
@@ -37,7 +37,7 @@ def lists(server, plural):
 
 
 def test_lists_every_page_with_limit_and_continue(client, server, cluster):
-    listed = list_kind(client, "EndpointSlice", page_size=7)
+    listed = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7))
     assert names(listed.items) == expected(cluster, "EndpointSlice")
     seen = lists(server, "endpointslices")
     assert len(seen) == -(-len(cluster.objects["EndpointSlice"]) // 7)
@@ -48,7 +48,7 @@ def test_lists_every_page_with_limit_and_continue(client, server, cluster):
 
 def test_expired_continue_token_restarts_the_list(client, server, cluster):
     server.faults.add(status=410, on="continue", resource="endpointslices")
-    listed = list_kind(client, "EndpointSlice", page_size=10)
+    listed = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=10))
     assert names(listed.items) == expected(cluster, "EndpointSlice")   # no duplicates, nothing lost
     statuses = [(r.status, "continue" in r.query) for r in lists(server, "endpointslices")]
     assert statuses[:3] == [(200, False), (410, True), (200, False)]
@@ -80,7 +80,7 @@ def test_retries_are_bounded(client, server):
 def test_deadline_ends_the_retries(client, server):
     server.faults.add(status=503, times=None, resource="services")
     with pytest.raises(ClusterError, match="deadline reached"):
-        list_kind(client, "Service", deadline=time.monotonic() + 0.5)
+        list_kind(client, "Service", listing=ListOptions(deadline=time.monotonic() + 0.5))
 
 
 def refused_url():
@@ -113,7 +113,7 @@ def test_cluster_faults_are_one_clear_line(server, how, message):
 def test_slow_server_hits_the_deadline(client, server):
     server.faults.add(delay=2.0, resource="services")
     with pytest.raises(ClusterError, match="timed out|deadline"):
-        list_kind(client, "Service", deadline=time.monotonic() + 0.5)
+        list_kind(client, "Service", listing=ListOptions(deadline=time.monotonic() + 0.5))
 
 
 def test_owners_none_reads_services_and_slices_only(client, server, cluster):

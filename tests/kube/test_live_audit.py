@@ -7,6 +7,7 @@ import pytest
 from sliceaudit.api.decode import decode_object
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.cluster import audit_cluster
+from sliceaudit.kube.pages import ListOptions
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import NamespaceStream, OutOfOrder, audit_live
 from sliceaudit.live.owners import Owners
@@ -53,5 +54,5 @@ def test_a_list_restarted_by_410_is_audited_once(client, server):
     expected = audit_live(client, "sim", owners=Owners.NONE)
     server.requests.clear()
     server.faults.add(status=410, on="continue", resource="endpointslices")
-    assert audit_live(client, "sim", owners=Owners.NONE, page_size=7) == expected
+    assert audit_live(client, "sim", owners=Owners.NONE, listing=ListOptions(page_size=7)) == expected
     assert any(r.status == 410 for r in server.requests)   # the list did restart

@@ -21,24 +21,21 @@ LIVE_DEADLINE = 120.0
 
 def live_objects(kubeconfig: str | None, context: str) -> dict[str, list[dict]]:
     """Services, Pods, ReplicaSets and EndpointSlices of one live cluster, as the API serves them."""
-    import time
-
     import msgspec
 
     from sliceaudit.kube.clusters import connect, kubeconfig_clusters
     from sliceaudit.kube.errors import ClusterError
-    from sliceaudit.kube.pages import fetch_page
+    from sliceaudit.kube.pages import ListOptions, fetch_page
 
     try:
         (access,) = kubeconfig_clusters(kubeconfig, (context,), False)
-        deadline = time.monotonic() + LIVE_DEADLINE
+        listing = ListOptions().within(LIVE_DEADLINE)
         out: dict[str, list[dict]] = {}
         with connect(access) as client:
             for kind in PREDICT_LIVE:
                 token = None
                 while True:
-                    page = msgspec.json.decode(fetch_page(client, kind, limit=500, continue_token=token,
-                                                          deadline=deadline))
+                    page = msgspec.json.decode(fetch_page(client, kind, listing=listing, continue_token=token))
                     out.setdefault(kind, []).extend(i for i in page.get("items") or () if isinstance(i, dict))
                     token = (page.get("metadata") or {}).get("continue")
                     if not token:

@@ -46,8 +46,10 @@ def exit_status(report: Report, fail_on: str, failures: list[str]) -> int:
 
 
 def cluster_failures(report: Report) -> list[str]:
-    """One line per cluster that could not be audited (its whole-cluster error entries)."""
-    return [f"cluster {c.name}: {e.message}" for c in report.clusters for e in c.errors if e.object == "cluster"]
+    """One line per cluster that could not be audited."""
+    from sliceaudit.live.scan import cluster_failure  # live scans only: the Kubernetes client is loaded
+
+    return [f"cluster {c.name}: {failure}" for c in report.clusters if (failure := cluster_failure(c)) is not None]
 
 
 def emit(report: Report, output: str, show_ok: bool) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import msgspec
 from kubernetes.client.exceptions import ApiException
@@ -39,6 +39,21 @@ MAX_LIST_ITEMS = 250_000
 MAX_PAGES = 10_000
 MAX_PAGE_BYTES = 256 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """How lists are read: objects per page, and the time.monotonic() by which they must end (None: no limit)."""
+
+    page_size: int = 500
+    deadline: float | None = None
+
+    def within(self, seconds: float | None, now: float | None = None) -> ListOptions:
+        """These options ending no later than `seconds` after `now` (default: now); None keeps them."""
+        if seconds is None:
+            return self
+        deadline = (time.monotonic() if now is None else now) + seconds
+        return replace(self, deadline=deadline if self.deadline is None else min(self.deadline, deadline))
 
 
 @dataclass(frozen=True)
@@ -124,17 +139,17 @@ def wait(delay: float, deadline: float | None, cause: ClusterError,
     sleep(delay)
 
 
-def fetch_page(client: KubeClient, kind: str, namespace: str | None = None, *, limit: int,
-               continue_token: str | None = None, deadline: float | None = None,
-               sleep: Callable[[float], object] = time.sleep) -> bytes:
+def fetch_page(client: KubeClient, kind: str, namespace: str | None = None, *, listing: ListOptions = ListOptions(),
+               continue_token: str | None = None, sleep: Callable[[float], object] = time.sleep) -> bytes:
     """One page's raw bytes, retried on 429 (honouring Retry-After), 5xx and dropped connections."""
     res = resource(kind)
+    deadline = listing.deadline
     attempt = transport_attempt = 0
     while True:
         attempt += 1
         try:
             resp = client.open(kind, namespace, timeout=request_timeout(deadline, res.resource),
-                               limit=limit, _continue=continue_token)
+                               limit=listing.page_size, _continue=continue_token)
             try:
                 return read_body(resp, deadline, res.resource)
             finally:
@@ -239,9 +254,8 @@ def in_background(fn: Callable, *args, **kwargs) -> Future:
     return future
 
 
-def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
-               deadline: float | None = None, sleep: Callable[[float], object] = time.sleep
-               ) -> Iterator[Page | None]:
+def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, listing: ListOptions = ListOptions(),
+               sleep: Callable[[float], object] = time.sleep) -> Iterator[Page | None]:
     """The pages of one consistent list of `kind`; None when an expired continue token restarts the
     list, so the consumer drops what the earlier pages gave.
 
@@ -249,8 +263,8 @@ def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, p
     which frees the interpreter) overlaps the decode instead of adding to it.
     """
     def fetch(token: str | None) -> Future:
-        return in_background(fetch_page, client, kind, namespace, limit=page_size, continue_token=token,
-                             deadline=deadline, sleep=sleep)
+        return in_background(fetch_page, client, kind, namespace, listing=listing, continue_token=token,
+                             sleep=sleep)
 
     for attempt in range(MAX_RESTARTS + 1):
         if attempt:
@@ -280,9 +294,8 @@ def iter_pages(client: KubeClient, kind: str, namespace: str | None = None, *, p
                        f"{MAX_RESTARTS} restarts", reason="expired", status=410)
 
 
-def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, page_size: int = 500,
-              deadline: float | None = None, sleep: Callable[[float], object] = time.sleep,
-              keep: Callable[[Record], object] | None = None) -> Listed:
+def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, listing: ListOptions = ListOptions(),
+              sleep: Callable[[float], object] = time.sleep, keep: Callable[[Record], object] | None = None) -> Listed:
     """Every object of `kind` (in `namespace`, or all), restarting when a continue token expires.
 
     With `keep`, the items are what `keep(record)` made of each record as its page arrived, so each
@@ -291,7 +304,7 @@ def list_kind(client: KubeClient, kind: str, namespace: str | None = None, *, pa
     items: list = []
     errors: list[Rejected] = []
     version = ""
-    for page in iter_pages(client, kind, namespace, page_size=page_size, deadline=deadline, sleep=sleep):
+    for page in iter_pages(client, kind, namespace, listing=listing, sleep=sleep):
         if page is None:
             items, errors = [], []
             continue

@@ -29,7 +29,7 @@ from sliceaudit.api.decode import MalformedObject, Rejected, WatchEvent, decode_
 from sliceaudit.api.records import Record
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError, from_status, from_transport, is_transport
-from sliceaudit.kube.pages import CONNECT_TIMEOUT, backoff, list_kind
+from sliceaudit.kube.pages import CONNECT_TIMEOUT, ListOptions, backoff, list_kind
 from sliceaudit.kube.resources import resource
 
 TIMEOUT_SECONDS = 240     # the server ends each watch after this; we resume from the last version
@@ -169,8 +169,8 @@ class _Watch:
     def _list(self) -> Iterator[Event]:
         options = self.options
         deadline = time.monotonic() + options.list_timeout if options.list_timeout else None
-        listed = list_kind(self.client, self.kind, options.namespace, page_size=options.page_size,
-                           deadline=deadline, sleep=self._sleep, keep=self.keep)
+        listed = list_kind(self.client, self.kind, options.namespace,
+                           listing=ListOptions(options.page_size, deadline), sleep=self._sleep, keep=self.keep)
         yield from listed.errors
         yield Listed(listed.items, listed.resource_version)
         self.resource_version = listed.resource_version

@@ -19,7 +19,7 @@ from sliceaudit.audit.owners import OwnerIndex
 from sliceaudit.audit.report import ClusterReport, ErrorEntry, ServiceReport
 from sliceaudit.consumers.detect import Present
 from sliceaudit.kube.client import KubeClient
-from sliceaudit.kube.pages import iter_pages, list_kind
+from sliceaudit.kube.pages import ListOptions, iter_pages, list_kind
 from sliceaudit.live.fetch import consumer_workloads, fetch_snapshot, needed_owners, needs_root_cause
 from sliceaudit.live.owners import Owners
 
@@ -80,24 +80,23 @@ class NamespaceStream:
         self._namespace, self._slices = None, []
 
 
-def audit_live(client: KubeClient, name: str, *, owners: Owners = Owners.NEEDED, page_size: int = 500,
-               deadline: float | None = None, consumers: Sequence[Present] | None = None) -> ClusterReport:
+def audit_live(client: KubeClient, name: str, *, owners: Owners = Owners.NEEDED, listing: ListOptions = ListOptions(),
+               consumers: Sequence[Present] | None = None) -> ClusterReport:
     """`audit_cluster(name, fetch_snapshot(...))` in a fraction of the memory: slices are audited per
     namespace as they arrive, and with Owners.NEEDED only the Services with findings are audited
     again, with their namespaces' Pods and owners (owners only name the workloads behind findings).
     Consumers are the declared ones, else those the cluster's workload images name."""
     if owners == Owners.ALL:
-        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline),
-                             consumers)
+        return audit_cluster(name, fetch_snapshot(client, owners=owners, listing=listing), consumers)
     detection_errors: tuple[Rejected, ...] = ()
     if consumers is None:
-        workloads = consumer_workloads(client, page_size, deadline)
+        workloads = consumer_workloads(client, listing)
         consumers, detection_errors = consumers_of(workloads), workloads.errors
-    services = list_kind(client, "Service", page_size=page_size, deadline=deadline)
+    services = list_kind(client, "Service", listing=listing)
     stream = NamespaceStream(services.items, consumers)
     slice_errors: list[Rejected] = []
     try:
-        for page in iter_pages(client, "EndpointSlice", page_size=page_size, deadline=deadline):
+        for page in iter_pages(client, "EndpointSlice", listing=listing):
             if page is None:   # the list restarted: what came before is not part of its snapshot
                 stream.reset()
                 slice_errors = []
@@ -106,13 +105,12 @@ def audit_live(client: KubeClient, name: str, *, owners: Owners = Owners.NEEDED,
             slice_errors.extend(page.errors)
             del page   # the next page decodes while this one's closed namespaces are already freed
     except OutOfOrder:
-        return audit_cluster(name, fetch_snapshot(client, owners=owners, page_size=page_size, deadline=deadline),
-                             consumers)
+        return audit_cluster(name, fetch_snapshot(client, owners=owners, listing=listing), consumers)
     reports = stream.finish()
     errors = [ErrorEntry(e.object, e.message) for e in (*services.errors, *slice_errors, *detection_errors)]
     if owners == Owners.NONE or not stream.kept:
         return ClusterReport(name, reports, errors, consumer_reports(consumers, reports))
-    extra = needed_owners(client, {ns for ns, _ in stream.kept}, page_size, deadline)
+    extra = needed_owners(client, {ns for ns, _ in stream.kept}, listing)
     index = OwnerIndex.of(extra)
     again = {key: audit_service(svc, slices, index, consumers) for key, (svc, slices) in stream.kept.items()}
     services_out = [again.get((s.namespace, s.name), s) for s in reports]

@@ -1,4 +1,4 @@
-"""Scan several clusters side by side into one Report; shared by the CLI and the Lambda."""
+"""Scan one cluster, or several side by side into one Report: the CLI, the Lambda and the benchmarks run these."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sliceaudit.audit.report import ClusterReport, ErrorEntry, Report
 from sliceaudit.consumers.detect import Present
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.errors import ClusterError
+from sliceaudit.kube.pages import ListOptions
 from sliceaudit.live.namespaces import audit_live
 from sliceaudit.live.owners import Owners
 
@@ -22,41 +23,51 @@ CLUSTER_TIMEOUT = 300.0
 # Every read checks the deadline, but a server can still stall one read (its headers a byte at a
 # time): past the deadline and this grace the cluster is reported timed out and its thread left behind.
 GRACE = 2.0
+CLUSTER_ENTRY = "cluster"   # the `object` of the errors entry of a cluster that could not be audited
 
 
-def scan_cluster(access: ClusterAccess, *, owners: Owners = Owners.NEEDED, page_size: int = 500,
-                 timeout: float | None = CLUSTER_TIMEOUT,
-                 consumers: Sequence[Present] | None = None) -> ClusterReport:
-    """One cluster's report within `timeout` seconds (connecting included); a failure becomes its
-    one-line `errors` entry, never an exception."""
-    if not timeout:
-        return _scan(access, owners, page_size, None, consumers)
-    deadline = time.monotonic() + timeout
+def scan_cluster(access: ClusterAccess, *, owners: Owners = Owners.NEEDED, listing: ListOptions = ListOptions(),
+                 timeout: float | None = CLUSTER_TIMEOUT, consumers: Sequence[Present] | None = None) -> ClusterReport:
+    """One cluster's report, connecting included, by `listing.deadline` or `timeout` seconds from now (the
+    earlier; None for neither); a cluster that cannot be audited gets one `cluster_failure` entry instead of
+    services, never an exception."""
+    started = time.monotonic()
+    listing = listing.within(timeout or None, now=started)
+    if listing.deadline is None:
+        return _scan(access, owners, listing, consumers)
     done: list[ClusterReport] = []
-    worker = threading.Thread(target=lambda: done.append(_scan(access, owners, page_size, deadline, consumers)),
+    worker = threading.Thread(target=lambda: done.append(_scan(access, owners, listing, consumers)),
                               name=f"cluster-scan-{access.name}", daemon=True)
     worker.start()
-    worker.join(max(0.0, deadline - time.monotonic()) + GRACE)
+    worker.join(max(0.0, listing.deadline - time.monotonic()) + GRACE)
     if done:
         return done[0]
-    return ClusterReport(access.name, [], [ErrorEntry("cluster", f"timed out after {timeout:g} s")])
+    return _failed(access, f"timed out after {round(listing.deadline - started, 3):g} s")
 
 
-def _scan(access: ClusterAccess, owners: Owners, page_size: int, deadline: float | None,
+def cluster_failure(report: ClusterReport) -> str | None:
+    """Why the cluster could not be audited at all (one line), or None when it was."""
+    return next((e.message for e in report.errors if e.object == CLUSTER_ENTRY), None)
+
+
+def _failed(access: ClusterAccess, message: str) -> ClusterReport:
+    return ClusterReport(access.name, [], [ErrorEntry(CLUSTER_ENTRY, message)])
+
+
+def _scan(access: ClusterAccess, owners: Owners, listing: ListOptions,
           consumers: Sequence[Present] | None) -> ClusterReport:
     try:
-        with connect(access, deadline=deadline) as client:
-            return audit_live(client, access.name, owners=owners, page_size=page_size, deadline=deadline,
-                              consumers=consumers)
+        with connect(access, deadline=listing.deadline) as client:
+            return audit_live(client, access.name, owners=owners, listing=listing, consumers=consumers)
     except ClusterError as err:
-        return ClusterReport(access.name, [], [ErrorEntry("cluster", str(err))])
+        return _failed(access, str(err))
     except Exception as err:  # a bug met on one cluster must not cost the others their report
         log.exception("scanning cluster %s failed", access.name)
-        return ClusterReport(access.name, [], [ErrorEntry("cluster", f"internal error: {type(err).__name__}")])
+        return _failed(access, f"internal error: {type(err).__name__}")
 
 
-def scan_clusters(accesses: Sequence[ClusterAccess], *, owners: Owners = Owners.NEEDED, page_size: int = 500,
-                  timeout: float | None = CLUSTER_TIMEOUT, workers: int = WORKERS,
+def scan_clusters(accesses: Sequence[ClusterAccess], *, owners: Owners = Owners.NEEDED,
+                  listing: ListOptions = ListOptions(), timeout: float | None = CLUSTER_TIMEOUT, workers: int = WORKERS,
                   progress: Callable[[ClusterAccess, ClusterReport], object] | None = None,
                   consumers: Sequence[Present] | None = None) -> Report:
     """Every cluster concurrently (a small pool); clusters[] in the order given.
@@ -69,7 +80,7 @@ def scan_clusters(accesses: Sequence[ClusterAccess], *, owners: Owners = Owners.
         return Report(clusters=[])
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(accesses))),
                             thread_name_prefix="scan") as pool:
-        futures = {pool.submit(scan_cluster, a, owners=owners, page_size=page_size, timeout=timeout,
+        futures = {pool.submit(scan_cluster, a, owners=owners, listing=listing, timeout=timeout,
                                consumers=consumers): i
                    for i, a in enumerate(accesses)}
         for future in as_completed(futures):

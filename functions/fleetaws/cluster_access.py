@@ -1,4 +1,4 @@
-"""One cluster's audit: look its name up in the inventory, reach it, list it before the deadline."""
+"""How to reach a cluster of the inventory, by its name (sliceaudit.live.scan audits it)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from fleetaws.clients import client
 from fleetaws.config import InventoryConfig
 from fleetaws.inventory import find_target
 from fleetaws.secrets import read_kubeconfig
-from sliceaudit.audit.report import ClusterReport
-from sliceaudit.kube.clusters import ClusterAccess, connect, kubeconfig_clusters
+from sliceaudit.kube.clusters import ClusterAccess, kubeconfig_clusters
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.live.namespaces import audit_live
 
 
 def access_for(config: InventoryConfig, run_id: str, name: str) -> ClusterAccess:
-    """How to reach the inventory's cluster `name`; a kubeconfig's content comes from Secrets Manager now."""
+    """How to reach the inventory's cluster `name` (the access is named so); a kubeconfig's content comes
+    from Secrets Manager now."""
     target = find_target(config, run_id, name)
     if target is None:
         raise ClusterError(f"{name} is not a cluster of the inventory (SSM {config.parameter_path or '-'}, "
@@ -26,8 +25,3 @@ def access_for(config: InventoryConfig, run_id: str, name: str) -> ClusterAccess
     access = kubeconfig_clusters(kubeconfig, contexts=(target.context,) if target.context else ())[0]
     return replace(access, name=name)
 
-
-def scan_cluster(access: ClusterAccess, name: str, *, deadline: float, page_size: int, owners: str) -> ClusterReport:
-    """The cluster's report; ClusterError (one line) when it cannot be read in time."""
-    with connect(access, deadline=deadline) as kube:
-        return audit_live(kube, name, owners=owners, page_size=page_size, deadline=deadline)
