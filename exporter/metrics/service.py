@@ -50,11 +50,13 @@ def family_blocks(series: Iterable[tuple[ServiceValues, bytes]],
     ~0.4 KB of the exporter's memory each, and a re-join happens only when some number changed.
     `consumers` are the declared consumers' extra labels (consumer_labels).
     """
-    rows = [(values.gauges, label_set) for values, label_set in series]
-    blocks = tuple(b"".join([b"%s{%s} %d\n" % (name, label_set, gauges[i]) for gauges, label_set in rows])
+    rows = list(series)  # values unpacked as (rank, gauges) by position: no attribute lookup per line
+    blocks = tuple(b"".join([b"%s{%s} %d\n" % (name, label_set, gauges[i]) for (_, gauges), label_set in rows])
                    for i, name in enumerate(_NAMES))
-    first = len(_NAMES)
+    if not consumers:
+        return blocks + (b"",) * len(_CONSUMER_NAMES)
+    first, width = len(_NAMES), len(consumers)
     return blocks + tuple(
-        b"".join([b"%s{%s%s} %d\n" % (name, label_set, extra, n) for gauges, label_set in rows
-                  for extra, n in zip(consumers, gauges[first + j * len(consumers):first + (j + 1) * len(consumers)])])
+        b"".join([b"%s{%s%s} %d\n" % (name, label_set, extra, n) for (_, gauges), label_set in rows
+                  for extra, n in zip(consumers, gauges[first + j * width:first + (j + 1) * width])])
         for j, name in enumerate(_CONSUMER_NAMES))
