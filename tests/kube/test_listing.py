@@ -77,6 +77,17 @@ def test_retries_are_bounded(client, server):
         list_kind(client, "Service", sleep=Sleeps())
 
 
+@pytest.mark.parametrize(("deadline", "seconds", "expected"), [
+    (None, None, None),     # no deadline anywhere: lists may take as long as they take
+    (None, 5.0, 105.0),     # a timeout alone ends them that long from now
+    (103.0, None, 103.0),   # a deadline alone stays
+    (103.0, 5.0, 103.0),    # both: the earlier wins (the Lambda's invocation ends first)
+    (110.0, 5.0, 105.0),    # both: the earlier wins (the scan's --timeout ends first)
+])
+def test_list_options_end_at_the_earlier_of_deadline_and_timeout(deadline, seconds, expected):
+    assert ListOptions(deadline=deadline).within(seconds, now=100.0).deadline == expected
+
+
 def test_deadline_ends_the_retries(client, server):
     server.faults.add(status=503, times=None, resource="services")
     with pytest.raises(ClusterError, match="deadline reached"):
