@@ -40,6 +40,7 @@ def _client(config_path: str):
 
 
 def probe_ours(config_path: str, owners: str = "needed") -> dict:
+    from sliceaudit.audit.terms import Status
     from sliceaudit.kube.clusters import kubeconfig_clusters
     from sliceaudit.kube.pages import ListOptions
     from sliceaudit.live.owners import Owners
@@ -51,7 +52,7 @@ def probe_ours(config_path: str, owners: str = "needed") -> dict:
     seconds = time.perf_counter() - start
     if (failure := cluster_failure(report)) is not None:
         raise RuntimeError(f"the benchmark cluster could not be audited: {failure}")
-    bad = sum(1 for s in report.services if s.status != "ok")
+    bad = sum(1 for s in report.services if s.status != Status.OK)
     return {"seconds": seconds, "rss_mb": rss_mb("VmHWM"), "services": len(report.services), "problems": bad}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from fleetaws.dynamo import batch_put, query_all
 from sliceaudit.audit.report import ClusterReport, ServiceReport
+from sliceaudit.audit.terms import Status
 
 
 def history_pk(cluster: str) -> str:
@@ -51,7 +52,7 @@ def plan_history(cluster: str, report: ClusterReport, known: Iterable[Mapping[st
     for svc in report.services:
         sk = f"{svc.namespace}/{svc.name}"
         prev = previous.get(sk)
-        if svc.status == "ok" or (prev is not None and prev.get("last_run", "") > run_id):
+        if svc.status == Status.OK or (prev is not None and prev.get("last_run", "") > run_id):
             continue  # healthy, or a later run already wrote this Service (a late, redelivered scan)
         is_open = prev is not None and "resolved_at" not in prev
         item = {
@@ -66,8 +67,8 @@ def plan_history(cluster: str, report: ClusterReport, known: Iterable[Mapping[st
         hit = sorted({f"{i.consumer} {i.version}" for i in svc.impact})
         if hit:
             item["consumers_hit"] = hit   # the proxies in use that route it differently from kube-proxy
-        was_outage = is_open and prev.get("status") == "outage"
-        if svc.status == "outage":
+        was_outage = is_open and prev.get("status") == Status.OUTAGE
+        if svc.status == Status.OUTAGE:
             item["outage_since"] = prev.get("outage_since", stamp) if was_outage else stamp
             if not was_outage:
                 new_outages.append(svc)
@@ -75,10 +76,10 @@ def plan_history(cluster: str, report: ClusterReport, known: Iterable[Mapping[st
         first_seen[sk] = item["first_seen"]
     expires = expiry(now, resolved_retention_days)
     for sk, prev in previous.items():
-        if "resolved_at" in prev or prev.get("last_run", "") > run_id or present.get(sk, "ok") != "ok":
+        if "resolved_at" in prev or prev.get("last_run", "") > run_id or present.get(sk, Status.OK) != Status.OK:
             continue
         item = {k: v for k, v in prev.items() if k != "outage_since"}
-        item.update(status="ok", last_status=prev.get("status"), resolved_at=stamp, last_run=run_id,
+        item.update(status=Status.OK, last_status=prev.get("status"), resolved_at=stamp, last_run=run_id,
                     resolution="ok" if sk in present else "gone", expires_at=expires)
         items.append(item)
         resolved.append(sk)

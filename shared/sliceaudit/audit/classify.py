@@ -8,22 +8,21 @@ from sliceaudit.api.records import EndpointSlice, Service, ServicePort
 from sliceaudit.audit.owners import OwnerIndex
 from sliceaudit.audit.report import Finding, PortReport, ServiceReport
 from sliceaudit.audit.rootcause import advice, foreign_slices, lacking_workloads, selector_workloads
+from sliceaudit.audit.terms import FAULT_CODES, NULL_PORT_CODES, PORT_ZERO_CODES, Code, Status
 from sliceaudit.consumers.kube_proxy import PortResolution, Resolution, State, port_index, resolve, verdicts
 
 _WHAT = {
-    "NULL_PORTS": "in EndpointSlices with ports: null: they are backends of no port, and proxies "
+    Code.NULL_PORTS: "in EndpointSlices with ports: null: they are backends of no port, and proxies "
                   "that read them as address:0 (Skipper v0.21.146) dial TCP port 0.",
-    "PORT_UNSET": "in EndpointSlices whose entry for port {ports} has no number: naive consumers "
+    Code.PORT_UNSET: "in EndpointSlices whose entry for port {ports} has no number: naive consumers "
                   "read it as port 0.",
-    "PORT_ZERO": "in EndpointSlices that publish port {ports} as 0: consumers dial TCP port 0.",
-    "PORT_MISSING": "in EndpointSlices that list other ports but not {ports}: they serve no traffic "
+    Code.PORT_ZERO: "in EndpointSlices that publish port {ports} as 0: consumers dial TCP port 0.",
+    Code.PORT_MISSING: "in EndpointSlices that list other ports but not {ports}: they serve no traffic "
                     "on it.",
 }
 
-_CODE = {State.NULL: "NULL_PORTS", State.UNSET: "PORT_UNSET", State.ZERO: "PORT_ZERO",
-         State.MISSING: "PORT_MISSING"}
-FAULT_CODES = tuple(_CODE.values())
-TERMINATING_ONLY = "TERMINATING_ONLY"
+_CODE = {State.NULL: Code.NULL_PORTS, State.UNSET: Code.PORT_UNSET, State.ZERO: Code.PORT_ZERO,
+         State.MISSING: Code.PORT_MISSING}
 
 
 def _port_label(name: str) -> str:
@@ -43,23 +42,25 @@ def classify(service: Service, slices: Sequence[EndpointSlice], owners: OwnerInd
     fqdn = _fqdn_finding(service, resolution.fqdn)
     if not ports:
         # Headless, DNS only: `ports: null` slices are what such a Service expects.
-        return ServiceReport(service.metadata.namespace, service.metadata.name, "ok", endpoints, 0, 0, [], fqdn)
+        return ServiceReport(service.metadata.namespace, service.metadata.name, Status.OK, endpoints, 0, 0, [], fqdn)
 
     findings = (_fault_findings(service, resolution, owners) + _terminating_finding(service, resolution)
                 + _inconsistent_finding(service, resolution) + fqdn)
-    counts: dict[str, set[str]] = {code: set() for code in FAULT_CODES}
+    counted: dict[str, set[str]] = {code: set() for code in FAULT_CODES}
     for f in findings:
-        if f.code in counts:
-            counts[f.code].update(f.addresses)
+        if f.code in counted:
+            counted[f.code].update(f.addresses)
+    null = set().union(*(counted[code] for code in NULL_PORT_CODES))
+    zero = set().union(*(counted[code] for code in PORT_ZERO_CODES))
 
     if endpoints and any(not r.backends for r in resolution.ports):
-        status = "outage"
+        status = Status.OUTAGE
     elif any(r.unserved or r.terminating_only for r in resolution.ports):
-        status = "degraded"
+        status = Status.DEGRADED
     else:
-        status = "ok"
+        status = Status.OK
     return ServiceReport(service.metadata.namespace, service.metadata.name, status, endpoints,
-                         len(counts["NULL_PORTS"]), len(counts["PORT_UNSET"] | counts["PORT_ZERO"]),
+                         len(null), len(zero),
                          port_reports, findings)
 
 
@@ -127,7 +128,7 @@ def _terminating_finding(service: Service, resolution: Resolution) -> list[Findi
     else:
         message += ("No ready pod serves it: find out why the new pods are not ready (readiness probe, image, "
                     "resources), or roll back; scale the workload up if it is being scaled to zero.")
-    return [Finding(TERMINATING_ONLY, message, slice_names, n, addresses, port_names)]
+    return [Finding(Code.TERMINATING_ONLY, message, slice_names, n, addresses, port_names)]
 
 
 def _fallback_slices(service: Service, resolution: Resolution) -> list[str]:
@@ -174,7 +175,7 @@ def _inconsistent_finding(service: Service, resolution: Resolution) -> list[Find
                f"{'; '.join(parts)}. kube-proxy dials each endpoint at its own slice's number, but a consumer that "
                f"applies one slice's ports to every endpoint (Skipper) dials the others at the wrong one: finish "
                f"the rollout, or give the workloads the same container port.")
-    return [Finding("PORT_INCONSISTENT", message, sorted(slice_names), len(addresses), sorted(addresses),
+    return [Finding(Code.PORT_INCONSISTENT, message, sorted(slice_names), len(addresses), sorted(addresses),
                     [r.port.name or "" for r in mixed])]
 
 
@@ -189,4 +190,4 @@ def _fqdn_finding(service: Service, fqdn: Sequence[EndpointSlice]) -> list[Findi
                "reads them, so the Service's cluster IP sends no traffic to those names, and they count for "
                "nothing here. Only consumers that resolve names themselves use them; for a DNS alias use a "
                "Service of type ExternalName, for proxied traffic publish IPv4 or IPv6 slices.")
-    return [Finding("FQDN_SLICE", message, names, len(addresses), addresses)]
+    return [Finding(Code.FQDN_SLICE, message, names, len(addresses), addresses)]

@@ -13,13 +13,15 @@ from collections.abc import Iterable, Sequence
 
 from sliceaudit.api.records import EndpointSlice, Service
 from sliceaudit.audit.report import ConsumerFinding, ConsumerReport, EffectReport, Impact, PortImpact, ServiceReport
+from sliceaudit.audit.terms import ConsumerCode
 from sliceaudit.consumers.detect import Present
 from sliceaudit.consumers.model import Behaviour, EffectKind, Outcome
 from sliceaudit.consumers.registry import REFERENCE
 from sliceaudit.consumers.uniform import agreeing, uniform_shape
 
 UNKNOWN = "unknown"
-CLUSTER_CODES = {EffectKind.PANIC: "CONSUMER_PANIC", EffectKind.CONFIG_REJECTED: "CONSUMER_CONFIG_REJECTED"}
+CLUSTER_CODES = {EffectKind.PANIC: ConsumerCode.CONSUMER_PANIC,
+                 EffectKind.CONFIG_REJECTED: ConsumerCode.CONSUMER_CONFIG_REJECTED}
 
 
 def reference(service: Service, slices: Sequence[EndpointSlice]) -> list[tuple[str, ...]]:
@@ -113,7 +115,7 @@ def consumer_reports(consumers: Iterable[Present], services: Iterable[ServiceRep
         findings = []
         for (code, behaviour), names in sorted(hits.items()):
             names = sorted(set(names))
-            what = "panics on" if code == "CONSUMER_PANIC" else "rejects its configuration for"
+            what = "panics on" if code == ConsumerCode.CONSUMER_PANIC else "rejects its configuration for"
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
             findings.append(ConsumerFinding(
                 code, behaviour,

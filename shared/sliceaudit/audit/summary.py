@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from sliceaudit.audit.report import ClusterReport
+from sliceaudit.audit.terms import Status
 
 
 @dataclass(frozen=True)
@@ -19,12 +21,12 @@ class ClusterSummary:
 
     @classmethod
     def of(cls, report: ClusterReport) -> ClusterSummary:
-        statuses = [s.status for s in report.services]
+        statuses = Counter(s.status for s in report.services)
         return cls(
-            services=len(statuses),
-            ok=statuses.count("ok"),
-            degraded=statuses.count("degraded"),
-            outage=statuses.count("outage"),
+            services=len(report.services),
+            ok=statuses[Status.OK],
+            degraded=statuses[Status.DEGRADED],
+            outage=statuses[Status.OUTAGE],
             null_port_endpoints=sum(s.null_port_endpoints for s in report.services),
             port_zero_endpoints=sum(s.port_zero_endpoints for s in report.services),
             errors=len(report.errors),

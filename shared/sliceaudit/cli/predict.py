@@ -10,6 +10,7 @@ import click
 
 from sliceaudit.api.kinds import PREDICT_LIVE
 from sliceaudit.audit.report import Report
+from sliceaudit.audit.terms import Status
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.manifests import read_manifests
 from sliceaudit.cli.scan import FAIL_ON, emit, exit_status
@@ -60,7 +61,7 @@ def _version() -> str:
 @click.option("--namespace", "-n", default="default", show_default=True,
               help="Namespace of objects that name none (as kubectl apply -n).")
 @click.option("--output", "-o", type=click.Choice(["table", "json", "sarif"]), default="table", show_default=True)
-@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="outage", show_default=True,
+@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default=Status.OUTAGE.value, show_default=True,
               help="Exit 1 when some Service is at or above this status.")
 @click.option("--show-ok", is_flag=True, help="List healthy Services in the table too.")
 @click.option("--kubeconfig", metavar="PATH", help="Kubeconfig for --context [default: $KUBECONFIG or ~/.kube/config].")

@@ -9,13 +9,15 @@ import click
 
 from sliceaudit.audit.cluster import audit_cluster
 from sliceaudit.audit.report import Report, encode_report, severity, worst_status
+from sliceaudit.audit.terms import Status
 from sliceaudit.cli.errors import UsageFailure
 from sliceaudit.cli.files import MAX_INPUT_MB, snapshot_from_files
 from sliceaudit.consumers.detect import ConsumerFlagError, Present, parse_consumer
 from sliceaudit.live.owners import Owners
 from sliceaudit.render.table import render_table
 
-FAIL_ON = {"degraded": severity("degraded"), "outage": severity("outage"), "impact": None, "never": None}
+# Plain strings as keys: click matches an Enum choice by its member's name, not its value.
+FAIL_ON = {s.value: severity(s) for s in (Status.DEGRADED, Status.OUTAGE)} | {"impact": None, "never": None}
 CLUSTER_TIMEOUT = 300.0   # live.scan.CLUSTER_TIMEOUT, not imported: file scans never load the Kubernetes client
 
 
@@ -98,7 +100,7 @@ def scan_live(kubeconfig: str | None, contexts: tuple[str, ...], all_contexts: b
               help="kubectl get -o json|yaml output, a List or multi-document YAML; - for stdin. Repeatable.")
 @click.option("--cluster-name", default="files", show_default=True, help="Cluster name for objects from files.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="outage", show_default=True,
+@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default=Status.OUTAGE.value, show_default=True,
               help="Exit 1 when some Service is at or above this status (impact: when a consumer in use is hit).")
 @click.option("--consumer", "consumers", multiple=True, metavar="NAME[@VERSION]",
               help="A proxy in use (skipper@v0.21.146, ingress-nginx@1.9.4, traefik); overrides detection from "

@@ -9,6 +9,7 @@ import threading
 
 import click
 
+from sliceaudit.audit.terms import STATUSES
 from sliceaudit.cli.errors import UsageFailure
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -68,8 +69,7 @@ def command(clusters, services, seed, broken_share, churn, churn_interval, kubec
             except OSError as err:
                 raise UsageFailure(f"cannot write {err.filename}: {err.strerror}") from None
             for name, url, counts in fleet.summary():
-                click.echo(f"{name}\t{url}\t{counts['ok']} ok, {counts['degraded']} degraded, "
-                           f"{counts['outage']} outage")
+                click.echo(f"{name}\t{url}\t" + ", ".join(f"{counts[s]} {s}" for s in STATUSES))
             click.echo(f"kubeconfig: {kubeconfig}  truth: {truth}  churn: {'on' if churn else 'off'}  "
                        "(Ctrl-C or SIGTERM stops)")
             while not stop.wait(0.5):

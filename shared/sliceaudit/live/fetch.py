@@ -22,6 +22,7 @@ from sliceaudit.api.records import Record
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.cluster import audit_cluster
 from sliceaudit.audit.report import ClusterReport, ServiceReport
+from sliceaudit.audit.terms import Status
 from sliceaudit.kube.client import KubeClient
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.kube.pages import ListOptions, list_kind
@@ -46,7 +47,7 @@ def fetch_snapshot(client: KubeClient, *, owners: Owners = Owners.NEEDED,
 
 def needs_root_cause(service: ServiceReport) -> bool:
     """Services that are not ok or have findings: those root cause is for."""
-    return service.status != "ok" or bool(service.findings)
+    return service.status != Status.OK or bool(service.findings)
 
 
 def _problems(report: ClusterReport) -> set[tuple[str, str]]:

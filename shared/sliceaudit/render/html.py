@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sliceaudit.audit.report import ClusterReport, ServiceReport, severity
 from sliceaudit.audit.summary import ClusterSummary
+from sliceaudit.audit.terms import Status
 from sliceaudit.render.table import printable
 
 
@@ -85,7 +86,7 @@ def _clusters_table(results: Sequence[ClusterResult]) -> str:
 
 
 def _services_table(results: Sequence[ClusterResult]) -> str:
-    flagged = [(r, s) for r in results for s in r.cluster.services if s.status != "ok" or s.impact]
+    flagged = [(r, s) for r in results for s in r.cluster.services if s.status != Status.OK or s.impact]
     if not flagged:
         return "<p class=ok>No Service is degraded or in outage.</p>"
     flagged.sort(key=lambda rs: (-severity(rs[1].status), rs[0].cluster.name, rs[1].namespace, rs[1].name))

@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sliceaudit.audit.report import ClusterReport, Finding, ServiceReport
+from sliceaudit.audit.terms import Code, Status
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES = {
-    "NULL_PORTS": "Pods land in EndpointSlices with ports: null (a named targetPort they lack)",
-    "PORT_UNSET": "An EndpointSlice port entry has no number",
-    "PORT_ZERO": "An EndpointSlice publishes port 0",
-    "PORT_MISSING": "Pods land in EndpointSlices that lack one of the Service's ports",
-    "TERMINATING_ONLY": "A Service port is served only by terminating Pods",
-    "FQDN_SLICE": "An FQDN EndpointSlice, which kube-proxy never reads",
+    Code.NULL_PORTS: "Pods land in EndpointSlices with ports: null (a named targetPort they lack)",
+    Code.PORT_UNSET: "An EndpointSlice port entry has no number",
+    Code.PORT_ZERO: "An EndpointSlice publishes port 0",
+    Code.PORT_MISSING: "Pods land in EndpointSlices that lack one of the Service's ports",
+    Code.TERMINATING_ONLY: "A Service port is served only by terminating Pods",
+    Code.FQDN_SLICE: "An FQDN EndpointSlice, which kube-proxy never reads",
 }
-_LEVEL = {"outage": "error", "degraded": "warning", "ok": "note"}
+_LEVEL = {Status.OUTAGE: "error", Status.DEGRADED: "warning", Status.OK: "note"}
 
 Locations = Mapping[tuple[str, str, str], tuple[str, int]]
 
@@ -32,7 +33,7 @@ def _result(service: ServiceReport, finding: Finding, locations: Locations) -> d
     key = ("Service", service.namespace, service.name)
     result: dict = {
         "ruleId": finding.code,
-        "level": "note" if finding.code == "FQDN_SLICE" else _LEVEL[service.status],
+        "level": "note" if finding.code == Code.FQDN_SLICE else _LEVEL[service.status],
         "message": {"text": finding.message},
         "partialFingerprints": {
             "sliceaudit/v1": f"{finding.code}:{service.namespace}/{service.name}:{','.join(finding.ports)}"},

@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 
 from sliceaudit.audit.report import ClusterReport, Report, ServiceReport, severity
+from sliceaudit.audit.terms import STATUSES, Status
 
-_COLOURS = {"outage": "\x1b[1;31m", "degraded": "\x1b[33m", "ok": "\x1b[32m"}
+_COLOURS = {Status.OUTAGE: "\x1b[1;31m", Status.DEGRADED: "\x1b[33m", Status.OK: "\x1b[32m"}
 _RESET = "\x1b[0m"
 _HEADER = ("CLUSTER", "SERVICE", "STATUS", "ENDPOINTS", "NULL-PORT", "PORT-0", "FINDINGS")
 
@@ -33,7 +34,7 @@ def _consumer_lines(cluster: ClusterReport, width: int, color: bool) -> list[str
     for c in cluster.consumers:
         for f in c.findings:
             text = printable(f"{f.code} [{cluster.name}]: {f.message}")
-            lines.extend(_paint(line, "outage", color) for line in textwrap.wrap(
+            lines.extend(_paint(line, Status.OUTAGE, color) for line in textwrap.wrap(
                 text, width=width, subsequent_indent="  ", break_on_hyphens=False))
     return lines
 
@@ -46,7 +47,7 @@ def _wrapped(text: str, width: int) -> list[str]:
 def render_table(report: Report, color: bool = False, show_ok: bool = False, width: int = 100) -> str:
     """Consumer-wide failures, then Services in outage, then degraded (all Services with show_ok; ok ones a
     consumer in use routes differently too), each with its findings and each consumer's impact."""
-    flagged = [(c.name, s) for c in report.clusters for s in c.services if show_ok or s.status != "ok" or s.impact]
+    flagged = [(c.name, s) for c in report.clusters for s in c.services if show_ok or s.status != Status.OK or s.impact]
     flagged.sort(key=lambda cs: (-severity(cs[1].status), cs[0], cs[1].namespace, cs[1].name))
     lines: list[str] = []
     for c in report.clusters:
@@ -85,7 +86,7 @@ def _line(row: tuple[str, ...], widths: list[int], status: str | None, color: bo
 
 
 def _summary(report: Report, color: bool) -> str:
-    counts = {status: 0 for status in ("outage", "degraded", "ok")}
+    counts = {status: 0 for status in reversed(STATUSES)}   # worst first
     for c in report.clusters:
         for s in c.services:
             counts[s.status] += 1

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from sliceaudit.audit.terms import SCHEMA, STATUSES
 from sliceaudit.sim.apiserver.server import ApiServer
 from sliceaudit.sim.world.fleet import generate_cluster
-
-SCHEMA = "sliceaudit.report/v1"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -129,7 +128,7 @@ class SimulatedFleet:
         """(context, server URL, Services per status) per cluster."""
         out = []
         for name, server in self.servers.items():
-            counts = {"ok": 0, "degraded": 0, "outage": 0}
+            counts = {status.value: 0 for status in STATUSES}
             for s in server.truth()["services"]:
                 counts[s["status"]] += 1
             out.append((name, server.url, counts))

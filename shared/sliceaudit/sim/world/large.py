@@ -22,6 +22,7 @@ from sliceaudit.api.objects import (
     PodStatus,
     decode,
 )
+from sliceaudit.audit.terms import Status
 from sliceaudit.controller.endpointslice import reconcile
 from sliceaudit.sim.world import breakage, catalog, render
 from sliceaudit.sim.world.cluster import ClusterSim
@@ -89,7 +90,7 @@ def _large(name, slices, endpoints, seed, slices_per_service, broken_every, trut
             slice_objects.append(render.endpoint_slice(st, fast_uid(rng), t, t + 60 * j))
         if truth:
             backends.sort()
-            truths.append({"namespace": ns, "name": svc_name, "status": "ok", "endpoints": len(backends),
+            truths.append({"namespace": ns, "name": svc_name, "status": Status.OK, "endpoints": len(backends),
                            "null_port_endpoints": 0, "port_zero_endpoints": 0,
                            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "backends": backends}],
                            "findings": []})

@@ -1,31 +1,30 @@
 """Ground truth: what the audit must say about each Service, from what the generator built.
 
-An oracle independent of sliceaudit.audit: it works on the model (pods, their templates,
-Service ports, the hand-made slices as designed) and only borrows slice *names* from the
-controller's state. Which pods are published follows the controller's rules (running, on a known
-Node unless publishNotReadyAddresses; ready = publishNotReadyAddresses or ready and not
-terminating); a mirrored Endpoints contributes its ready addresses, 1000 a subset. Conventions
-shared with the core: counts are distinct first addresses of ready endpoints; a Service without
-ports is ok with no findings; NULL_PORTS,
-PORT_UNSET and PORT_ZERO are one finding each across ports, PORT_MISSING one per Service port;
-lists are sorted.
+An oracle independent of sliceaudit.audit, sharing only the report's terms (audit/terms.py): it
+works on the model (pods, their templates, Service ports, the hand-made slices as designed) and
+only borrows slice *names* from the controller's state. Which pods are published follows the
+controller's rules (running, on a known Node unless publishNotReadyAddresses; ready =
+publishNotReadyAddresses or ready and not terminating); a mirrored Endpoints contributes its ready
+addresses, 1000 a subset. Conventions shared with the core: counts are distinct first addresses of
+ready endpoints; a Service without ports is ok with no findings; NULL_PORTS, PORT_UNSET and
+PORT_ZERO are one finding each across ports, PORT_MISSING one per Service port; lists are sorted.
 """
-
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sliceaudit.api.objects import EndpointSlice
+from sliceaudit.audit.terms import NULL_PORT_CODES, PORT_ZERO_CODES, Code, Status
 from sliceaudit.sim.world.model import HandSlice, Pod, Service, ServicePort, Template, selects
 
 BACKEND, UNSET, ZERO, NULL, MISSING = range(5)
-_CODES = {NULL: "NULL_PORTS", UNSET: "PORT_UNSET", ZERO: "PORT_ZERO", MISSING: "PORT_MISSING"}
+_CODES = {NULL: Code.NULL_PORTS, UNSET: Code.PORT_UNSET, ZERO: Code.PORT_ZERO, MISSING: Code.PORT_MISSING}
 _WHY = {
-    "NULL_PORTS": "sit in EndpointSlices with ports: null",
-    "PORT_UNSET": "sit in EndpointSlices whose entry for the port has no number",
-    "PORT_ZERO": "sit in EndpointSlices that publish the port as 0",
-    "PORT_MISSING": "sit in EndpointSlices that list other ports but not this one",
+    Code.NULL_PORTS: "sit in EndpointSlices with ports: null",
+    Code.PORT_UNSET: "sit in EndpointSlices whose entry for the port has no number",
+    Code.PORT_ZERO: "sit in EndpointSlices that publish the port as 0",
+    Code.PORT_MISSING: "sit in EndpointSlices that list other ports but not this one",
 }
 
 
@@ -140,7 +139,7 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
     base = {"namespace": service.namespace, "name": service.name}
     fqdn_findings = _fqdn(service, fqdn)
     if not service.ports:
-        return {**base, "status": "ok", "endpoints": len(endpoints), "null_port_endpoints": 0,
+        return {**base, "status": Status.OK, "endpoints": len(endpoints), "null_port_endpoints": 0,
                 "port_zero_endpoints": 0, "ports": [], "findings": fqdn_findings}
 
     ports, served, fallback_only, fallback_slices = [], [], [], set()
@@ -179,7 +178,7 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
                 best[c.address] = (state, c.slice, c.pod if held is None else held[2])
         for address, (state, slice_name, pod) in best.items():
             code = _CODES[state]
-            g = groups.setdefault((code, sp.name if code == "PORT_MISSING" else ""),
+            g = groups.setdefault((code, sp.name if code == Code.PORT_MISSING else ""),
                                   {"addresses": {}, "slices": set(), "ports": []})
             g["addresses"].setdefault(address, pod)
             g["slices"].add(slice_name)
@@ -191,7 +190,7 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
     if any(fallback_only):
         addresses = sorted(set().union(*(served[i] for i, f in enumerate(fallback_only) if f)))
         names = [sp.name for sp, f in zip(service.ports, fallback_only) if f]
-        findings.append({"code": "TERMINATING_ONLY",
+        findings.append({"code": Code.TERMINATING_ONLY,
                          "message": f"port(s) {names} of Service {service.namespace}/{service.name} are served "
                                     "only by terminating endpoints",
                          "slices": sorted(fallback_slices), "endpoints": len(addresses), "addresses": addresses,
@@ -202,20 +201,20 @@ def service_truth(service: Service, pods: Iterable[Pod], slices: list[EndpointSl
         addresses = sorted({a for i in mixed for a, _ in chosen_by_port[i]})
         names = sorted({c.slice for i in mixed for c in copies
                         if c.verdicts[i][0] == BACKEND and (c.address, c.verdicts[i][1]) in chosen_by_port[i]})
-        findings.append({"code": "PORT_INCONSISTENT",
+        findings.append({"code": Code.PORT_INCONSISTENT,
                          "message": f"Service {service.namespace}/{service.name} is served on more than one number",
                          "slices": names, "endpoints": len(addresses), "addresses": addresses,
                          "ports": [service.ports[i].name for i in mixed]})
     findings += fqdn_findings
 
-    null = set().union(*(g["addresses"] for (code, _), g in groups.items() if code == "NULL_PORTS"))
-    zero = set().union(*(g["addresses"] for (code, _), g in groups.items() if code in ("PORT_UNSET", "PORT_ZERO")))
+    null = set().union(*(g["addresses"] for (code, _), g in groups.items() if code in NULL_PORT_CODES))
+    zero = set().union(*(g["addresses"] for (code, _), g in groups.items() if code in PORT_ZERO_CODES))
     if endpoints and any(not p["backends"] for p in ports):
-        status = "outage"
+        status = Status.OUTAGE
     elif any(endpoints - s for s in served) or any(fallback_only):
-        status = "degraded"
+        status = Status.DEGRADED
     else:
-        status = "ok"
+        status = Status.OK
     return {**base, "status": status, "endpoints": len(endpoints), "null_port_endpoints": len(null),
             "port_zero_endpoints": len(zero), "ports": ports, "findings": findings}
 
@@ -261,5 +260,5 @@ def _fqdn(service: Service, slices: list[HandSlice]) -> list[dict]:
     if not slices:
         return []
     addresses = sorted({a for h in slices for a in h.addresses})
-    return [{"code": "FQDN_SLICE", "message": f"Service {service.namespace}/{service.name} has FQDN slices",
+    return [{"code": Code.FQDN_SLICE, "message": f"Service {service.namespace}/{service.name} has FQDN slices",
              "slices": sorted(h.name for h in slices), "endpoints": len(addresses), "addresses": addresses}]
