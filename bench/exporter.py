@@ -321,7 +321,6 @@ def bench_startup() -> list[Figure]:
 
     from sliceaudit.sim.apiserver.server import ApiServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
-    from sliceaudit.sim.world.fleet import SimCluster
 
     services = STARTUP_SLICES // 4
     objects = {"Service": [_service(i) for i in range(services)],
@@ -331,7 +330,7 @@ def bench_startup() -> list[Figure]:
     floor: list[float] = []
     memory: list[dict] = []
     floor_memory: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, ApiServer(SimCluster("bench", objects, {})) as server:
+    with tempfile.TemporaryDirectory() as tmp, ApiServer(objects, name="bench") as server:
         del objects
         config = Path(tmp) / "kubeconfig.json"
         config.write_text(json.dumps(kubeconfig_for({"bench": server})))
@@ -366,12 +365,12 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
     from sliceaudit.kube.clusters import ClusterAccess, connect
     from sliceaudit.live.fetch import fetch_snapshot
     from sliceaudit.live.owners import Owners
-    from sliceaudit.sim.apiserver.server import ApiServer
+    from sliceaudit.sim.clusterserver import ClusterServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.world.fleet import generate_cluster
 
     cluster = generate_cluster("bench", services=300, seed=3, broken_share=0.0)
-    with ApiServer(cluster) as server:
+    with ClusterServer(cluster) as server:
         access = ClusterAccess(name="bench", source="kubeconfig", kubeconfig=kubeconfig_for({"bench": server}),
                                context="bench")
         by_service: dict[tuple[str, str], dict] = {}  # one slice per Service: cycles never overlap

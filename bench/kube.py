@@ -120,12 +120,12 @@ def probe_floor(pages_path: str) -> dict:
 
 
 def bench_list() -> list[Figure]:
-    from sliceaudit.sim.apiserver.server import ApiServer
+    from sliceaudit.sim.clusterserver import ClusterServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("bench", slices=SLICES, endpoints=ENDPOINTS, truth=False)
-    with tempfile.TemporaryDirectory() as tmp, ApiServer(cluster) as server:
+    with tempfile.TemporaryDirectory() as tmp, ClusterServer(cluster) as server:
         del cluster
         config = Path(tmp) / "kubeconfig.json"
         config.write_text(json.dumps(kubeconfig_for({"bench": server})))
@@ -166,12 +166,12 @@ def bench_list() -> list[Figure]:
 
 def _replayable_server():
     """A server whose history holds WATCH_EVENTS list-sized MODIFIED events after resourceVersion rv0."""
-    from sliceaudit.sim.apiserver.server import ApiServer
+    from sliceaudit.sim.clusterserver import ClusterServer
     from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("watch", slices=100, endpoints=ENDPOINTS, truth=False, broken_every=0)
     objects = cluster.objects["EndpointSlice"]
-    server = ApiServer(cluster, history=WATCH_EVENTS + 100).start()
+    server = ClusterServer(cluster, history=WATCH_EVENTS + 100).start()
     rv0 = str(max(int(o["metadata"]["resourceVersion"]) for kind in cluster.objects.values() for o in kind))
     for i in range(WATCH_EVENTS):
         obj = objects[i % len(objects)]

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def moto_url():
 
 @pytest.fixture(scope="module")
 def shared_server(cluster):
-    with ApiServer(cluster, bookmark_interval=0.2) as server:
+    with ClusterServer(cluster, bookmark_interval=0.2) as server:
         yield server
 
 

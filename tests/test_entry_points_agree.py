@@ -21,7 +21,6 @@ from sliceaudit.audit.report import severity
 from sliceaudit.audit.terms import Code, Status
 from sliceaudit.sim.apiserver.server import ApiServer
 from sliceaudit.sim.fleetrun import kubeconfig_for
-from sliceaudit.sim.world.fleet import SimCluster
 
 GOLDEN = sorted((Path(__file__).parent / "audit" / "golden").glob("*.yaml"))
 SLICEAUDIT = str(Path(sys.executable).with_name("sliceaudit"))
@@ -53,7 +52,7 @@ def comparable(cluster: dict) -> dict:
 def live_clusters(tmp_path_factory):
     """One simulated API server per fixture, all scanned in one `sliceaudit scan --all-contexts`."""
     with contextlib.ExitStack() as stack:
-        servers = {path.stem: stack.enter_context(ApiServer(SimCluster(path.stem, by_kind(objects_of(path)), {})))
+        servers = {path.stem: stack.enter_context(ApiServer(by_kind(objects_of(path)), name=path.stem))
                    for path in GOLDEN}
         config = tmp_path_factory.mktemp("kube") / "config.json"
         config.write_text(json.dumps(kubeconfig_for(servers)))

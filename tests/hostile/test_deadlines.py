@@ -14,7 +14,7 @@ from hostile.cli_runner import run
 from hostile.hostile_api import HostileApi, merged_kubeconfig
 from sliceaudit.kube.clusters import ClusterAccess, connect
 from sliceaudit.kube.watch import Failed, Listed, WatchOptions, watch_kind
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 from sliceaudit.sim.fleetrun import kubeconfig_for
 from sliceaudit.sim.world.fleet import generate_cluster
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def good():
-    with ApiServer(generate_cluster("good", services=10, seed=3, broken_share=0.0)) as server:
+    with ClusterServer(generate_cluster("good", services=10, seed=3, broken_share=0.0)) as server:
         yield server
 
 

@@ -11,7 +11,7 @@ from kube_testkit import access_for
 
 from sliceaudit.consumers.detect import parse_consumer
 from sliceaudit.live.scan import scan_cluster
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 from sliceaudit.sim.world.fleet import generate_cluster
 
 EXPECTED = {
@@ -24,7 +24,7 @@ EXPECTED = {
 @pytest.mark.parametrize("index", sorted(EXPECTED))
 def test_a_live_scan_finds_the_proxies_the_cluster_runs(index):
     cluster = generate_cluster(f"c{index}", services=30, seed=11, broken_share=0.3, index=index)
-    with ApiServer(cluster) as server:
+    with ClusterServer(cluster) as server:
         report = scan_cluster(access_for(server))
     assert report.errors == []
     assert {(c.name, c.version) for c in report.consumers} == EXPECTED[index]
@@ -37,7 +37,7 @@ def test_the_incident_version_is_hit_where_the_fix_is_not():
     sorts last, else at another slice's number); v0.21.150 drops those slices and never dials them."""
     for index, before_fix in ((0, True), (1, False)):
         cluster = generate_cluster(f"c{index}", services=30, seed=11, broken_share=0.3, index=index)
-        with ApiServer(cluster) as server:
+        with ClusterServer(cluster) as server:
             report = scan_cluster(access_for(server))
         null_port = [s for s in report.services if any(f.code == "NULL_PORTS" for f in s.findings)]
         assert null_port, "the simulated fleet has null-port Services"
@@ -50,7 +50,7 @@ def test_the_incident_version_is_hit_where_the_fix_is_not():
 
 def test_declared_consumers_skip_detection():
     cluster = generate_cluster("c0", services=10, seed=11, index=0)
-    with ApiServer(cluster) as server:
+    with ClusterServer(cluster) as server:
         report = scan_cluster(access_for(server), consumers=[parse_consumer("kong@3.2")])
         listed = {r.path for r in server.requests}
     assert [(c.name, c.found_in) for c in report.consumers] == [("kong", ["--consumer"])]

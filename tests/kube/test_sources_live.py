@@ -6,7 +6,7 @@ from sliceaudit.kube.clusters import ClusterAccess, connect, eks_cluster
 from sliceaudit.kube.errors import ClusterError
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.owners import Owners
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 
 KEY, SECRET = "AKIATESTTESTTESTTEST", "secret"   # the fake keys of the aws_env fixture
 
@@ -14,7 +14,7 @@ KEY, SECRET = "AKIATESTTESTTESTTEST", "secret"   # the fake keys of the aws_env 
 @pytest.fixture
 def eks_server(cluster):
     # The server knows the secret key, so it checks the SigV4 signature over x-k8s-aws-id: prod-eks.
-    with ApiServer(cluster, eks_cluster="prod-eks", eks_secrets={KEY: SECRET}) as server:
+    with ClusterServer(cluster, eks_cluster="prod-eks", eks_secrets={KEY: SECRET}) as server:
         yield server
 
 

@@ -12,7 +12,7 @@ from kube_testkit import access_for
 from sliceaudit.api.decode import Rejected, WatchEvent
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.watch import Failed, Listed, Restarting, Synced, WatchOptions, _lines, watch_kind
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 
 WAIT = 20  # seconds a test waits for something that normally takes milliseconds
 
@@ -81,7 +81,7 @@ def new_slice(cluster, name):
 @pytest.fixture
 def fresh_server(cluster):
     """A server of its own: these tests change objects and the event history."""
-    with ApiServer(cluster, bookmark_interval=0.2, history=50) as server:
+    with ClusterServer(cluster, bookmark_interval=0.2, history=50) as server:
         yield server
 
 

@@ -11,7 +11,7 @@ from kubernetes.client.exceptions import ApiException
 from sim_testkit import api_client
 
 from sliceaudit.sim.apiserver.auth import TokenRejected, check_eks_token
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 from sliceaudit.sim.world.fleet import generate_cluster
 
 KEY, SECRET = "AKIASIMULATORTEST001", "simulator-secret-key"
@@ -40,7 +40,7 @@ def _edit(token: str, **params) -> str:
 @pytest.fixture(scope="module")
 def eks_server():
     cluster = generate_cluster("prod-eks", services=4, seed=1)
-    with ApiServer(cluster, eks_cluster="prod-eks", eks_secrets={KEY: SECRET}) as server:
+    with ClusterServer(cluster, eks_cluster="prod-eks", eks_secrets={KEY: SECRET}) as server:
         yield server
 
 

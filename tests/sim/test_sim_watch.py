@@ -5,14 +5,14 @@ from kubernetes import client as k8s
 from kubernetes import watch
 from sim_testkit import api_client, watch_events
 
-from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 from sliceaudit.sim.world.fleet import generate_cluster
 
 
 @pytest.fixture
 def fresh():
     """A small server of its own, for tests that change objects or need a short history."""
-    with ApiServer(generate_cluster("fresh", services=8, seed=5, broken_share=0), bookmark_interval=0.2,
+    with ClusterServer(generate_cluster("fresh", services=8, seed=5, broken_share=0), bookmark_interval=0.2,
                    history=20) as server, api_client(server) as api:
         yield server, k8s.CoreV1Api(api), k8s.DiscoveryV1Api(api)
 

@@ -13,6 +13,7 @@ import yaml
 
 from sliceaudit.audit.terms import SCHEMA, STATUSES
 from sliceaudit.sim.apiserver.server import ApiServer
+from sliceaudit.sim.clusterserver import ClusterServer
 from sliceaudit.sim.world.fleet import generate_cluster
 
 
@@ -57,7 +58,7 @@ class SimulatedFleet:
         self.churn_interval = churn_interval
         self.bookmark_interval = bookmark_interval
         self.eks_secrets = eks_secrets
-        self.servers: dict[str, ApiServer] = {}
+        self.servers: dict[str, ClusterServer] = {}
         self._truth_path: Path | None = None
         self._truth_lock = threading.Lock()
         self._truths: dict[str, dict] = {}
@@ -66,7 +67,7 @@ class SimulatedFleet:
         try:
             for i, name in enumerate(self.names):
                 cluster = generate_cluster(name, self.services, self.seed, self.broken_share, index=i)
-                server = ApiServer(cluster, bookmark_interval=self.bookmark_interval, eks_secrets=self.eks_secrets)
+                server = ClusterServer(cluster, bookmark_interval=self.bookmark_interval, eks_secrets=self.eks_secrets)
                 self.servers[name] = server.start()
                 server.on_change(self._write_truth)
             if self.churn:
@@ -114,7 +115,7 @@ class SimulatedFleet:
         self._write_truth()
         return self._truth_path
 
-    def _write_truth(self, changed: ApiServer | None = None) -> None:
+    def _write_truth(self, changed: ClusterServer | None = None) -> None:
         with self._truth_lock:
             if self._truth_path is None:
                 return  # nobody asked for the file: no truth to compute on every change

@@ -1,4 +1,4 @@
-"""A local HTTPS Kubernetes API server for the simulated fleet: list (paginated), get and watch.
+"""A local HTTPS Kubernetes API server over a store of raw objects: list (paginated), get and watch.
 
 Speaks the protocol the way kube-apiserver does for the resources sliceaudit reads: `limit` /
 `continue` with opaque tokens into a consistent snapshot (410 Expired once it is gone),
@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,9 +34,6 @@ from sliceaudit.sim.apiserver.faults import Fault, Faults
 from sliceaudit.sim.apiserver.resources import RESOURCES, Resource, resource
 from sliceaudit.sim.apiserver.selectors import SelectorError, field_selector, label_selector
 from sliceaudit.sim.apiserver.store import Entry, Store
-from sliceaudit.sim.world import breakage
-from sliceaudit.sim.world.cluster import ClusterSim
-from sliceaudit.sim.world.fleet import KIND_ORDER, SimCluster
 
 REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
            409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError",
@@ -429,21 +427,17 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class ApiServer:
-    """A simulated cluster's API server on https://127.0.0.1:<free port>; use as a context manager."""
+    """An API server on https://127.0.0.1:<free port> serving raw objects; use as a context manager.
 
-    def __init__(self, cluster: SimCluster | ClusterSim | None = None, *, name: str | None = None,
+    `objects` are API dicts by kind, loaded in the mapping's order; what changes them later
+    (tests, the simulated world) writes through `apply` and `delete`, which watchers see.
+    """
+
+    def __init__(self, objects: Mapping[str, Iterable[dict]] | None = None, *, name: str = "sim",
                  token: str | None = None, eks_cluster: str | None = None, eks_secrets: dict | None = None,
                  sts_hosts: tuple[str, ...] = (), history: int = 5000, bookmark_interval: float = 5.0,
                  continue_ttl: float = 300.0):
-        if isinstance(cluster, SimCluster):
-            self.sim, objects = cluster.sim, cluster.objects
-            name = name or cluster.name
-        elif isinstance(cluster, ClusterSim):
-            self.sim, objects = cluster, None
-            name = name or cluster.name
-        else:
-            self.sim, objects = None, None
-        self.name = name or "sim"
+        self.name = name
         self.token = token or secrets.token_urlsafe(24)
         self.tokens = TokenCheck(self.token, eks_cluster or self.name, eks_secrets, sts_hosts)
         self.faults = Faults()
@@ -453,19 +447,8 @@ class ApiServer:
         self._closing = threading.Event()
         self._connections: set = set()
         self._connections_lock = threading.Lock()
-        self._lock = threading.RLock()  # serializes changes to the model
-        self._rendered: dict = {}
-        self._listeners: list = []
-        self._churn: threading.Thread | None = None
-        if objects is not None:
-            for kind in KIND_ORDER:
-                self.store.load(kind, objects.get(kind, []))
-            if self.sim is not None:
-                self._rendered = self.sim.render()
-        elif self.sim is not None:
-            self._rendered = self.sim.render()
-            for kind in KIND_ORDER:
-                self.store.load(kind, [o for (k, _, _), o in self._rendered.items() if k == kind])
+        for kind, items in (objects or {}).items():
+            self.store.load(kind, items)
 
         self._dir = Path(tempfile.mkdtemp(prefix="sliceaudit-sim-"))
         ca = trustme.CA(organization_name="sliceaudit simulator")
@@ -506,8 +489,6 @@ class ApiServer:
             return
         self._closing.set()
         self.store.wake()
-        if self._churn is not None:
-            self._churn.join(timeout=5)
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
@@ -536,102 +517,3 @@ class ApiServer:
 
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         return self.store.delete(resource(kind).kind, namespace, name) is not None
-
-    def _require_sim(self) -> ClusterSim:
-        if self.sim is None:
-            raise RuntimeError("this server has no generated cluster behind it")
-        return self.sim
-
-    def sync(self) -> int:
-        """Publishes model changes (after the controllers ran) as API writes; returns how many."""
-        with self._lock:
-            changes = self._publish()
-        self._notify()
-        return changes
-
-    def _publish(self) -> int:
-        sim = self._require_sim()
-        sim.reconcile()
-        new = sim.render()
-        old = self._rendered
-        changes = 0
-        for key, obj in new.items():
-            if old.get(key) != obj:
-                self.store.put(key[0], obj)
-                changes += 1
-        for key in old:
-            if key not in new:
-                self.store.delete(*key)
-                changes += 1
-        self._rendered = new
-        return changes
-
-    def _notify(self) -> None:
-        # Outside the model lock: listeners read other servers' state.
-        for listener in list(self._listeners):
-            listener(self)
-
-    def on_change(self, listener) -> None:
-        """Calls listener(server) after every published change (the fleet rewrites its truth file)."""
-        self._listeners.append(listener)
-
-    def break_service(self, namespace: str, name: str, how: str) -> dict:
-        """Breaks one Service now (see sliceaudit.sim.world.breakage.HOWS); returns its new ground truth."""
-        return self._change_service(namespace, name, lambda sim, svc: breakage.break_service(sim, svc, how))
-
-    def fix_service(self, namespace: str, name: str) -> dict:
-        """Undoes whatever broke one Service; returns its new ground truth."""
-        return self._change_service(namespace, name, breakage.fix_service)
-
-    def _change_service(self, namespace: str, name: str, change) -> dict:
-        sim = self._require_sim()
-        with self._lock:
-            svc = sim.services.get((namespace, name))
-            if svc is None:
-                raise KeyError(f"no Service {namespace}/{name} in cluster {self.name}")
-            sim.tick(1)
-            change(sim, svc)
-            self._publish()
-        self._notify()
-        return self.service_truth(namespace, name)
-
-    def truth(self) -> dict:
-        """The ClusterReport (dict) the audit of this cluster must produce right now."""
-        with self._lock:
-            truth = self._require_sim().truth()
-        truth["name"] = self.name
-        return truth
-
-    def service_truth(self, namespace: str, name: str) -> dict:
-        for s in self.truth()["services"]:
-            if (s["namespace"], s["name"]) == (namespace, name):
-                return s
-        raise KeyError(f"no Service {namespace}/{name}")
-
-    def breakable(self, how: str | None = None) -> list[tuple[str, str]]:
-        """Services that `break_service` accepts (with `how`, or any way)."""
-        sim = self._require_sim()
-        with self._lock:
-            out = []
-            for key, svc in sim.services.items():
-                hows = breakage.applicable(sim, svc)
-                if (how in hows) if how else hows:
-                    out.append(key)
-            return sorted(out)
-
-    def start_churn(self, interval: float = 2.0, seed: int = 0) -> None:
-        """Rollouts, scale events, breaking and fixing, one step every `interval` seconds, until close()."""
-        from sliceaudit.sim.world.churn import Churn
-
-        sim = self._require_sim()
-        churn = Churn(sim, seed)
-
-        def run():
-            while not self._closing.wait(interval):
-                with self._lock:
-                    churn.step()
-                    self._publish()
-                self._notify()
-
-        self._churn = threading.Thread(target=run, name=f"sim-churn-{self.name}", daemon=True)
-        self._churn.start()

@@ -4,6 +4,7 @@ event history for watches, and list snapshots that continue tokens point into.""
 from __future__ import annotations
 
 import bisect
+import gc
 import threading
 import time
 from collections import OrderedDict
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 import msgspec
 
 from sliceaudit.sim.apiserver.resources import Resource, resource, selectable_fields
-from sliceaudit.sim.world.ids import bulk
 
 _encode = msgspec.json.Encoder().encode
 
@@ -76,18 +76,26 @@ class Store:
     def load(self, kind: str, objects) -> None:
         """Bulk initial objects: no watch events, as if they predate the history."""
         res = resource(kind)
-        with self.cond, bulk():
-            table = self._objects.setdefault(res.plural, {})
-            for obj in objects:
-                # Objects keep the resourceVersion they were generated with, so callers can watch from it.
-                given = str((obj.get("metadata") or {}).get("resourceVersion") or "")
-                rv = int(given) if given.isdigit() and int(given) > 0 else self.rv + 1
-                self.rv = max(self.rv, rv)
-                e = self._entry(res, obj, rv)
-                table[e.key] = e
-            self.compacted_rv = self.rv
-            self._sorted.pop(res.plural, None)
-            self.cond.notify_all()
+        # The cyclic GC would rescan every entry made so far, again and again: hundreds of thousands
+        # of acyclic dicts for a large cluster. It is paused while they are made.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with self.cond:
+                table = self._objects.setdefault(res.plural, {})
+                for obj in objects:
+                    # Objects keep the resourceVersion they were generated with, so callers can watch from it.
+                    given = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+                    rv = int(given) if given.isdigit() and int(given) > 0 else self.rv + 1
+                    self.rv = max(self.rv, rv)
+                    e = self._entry(res, obj, rv)
+                    table[e.key] = e
+                self.compacted_rv = self.rv
+                self._sorted.pop(res.plural, None)
+                self.cond.notify_all()
+        finally:
+            if collecting:
+                gc.enable()
 
     def put(self, kind: str, obj: dict) -> Entry:
         """Creates or replaces an object (ADDED or MODIFIED) with a new resourceVersion."""
