@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
-from sliceaudit.sim.world.cluster import ClusterSim, replace_template_ports
-from sliceaudit.sim.world.model import Service, Workload, selects
+from sliceaudit.sim.world.cluster import ClusterSim
+from sliceaudit.sim.world.model import Service, Template, Workload, selects
 
 HOWS = ("null-ports", "outage", "port-missing", "port-unset", "port-zero", "drain")
 
@@ -122,3 +123,18 @@ def fix_service(sim: ClusterSim, svc: Service, instant: bool = True) -> None:
             h.ports = ports
         svc.original_hand_ports = None
     svc.broken = None
+
+
+def replace_template_ports(template: Template, rename: dict[str, str | None]) -> Template:
+    """A template whose named container ports are renamed (or dropped, for None)."""
+    containers = []
+    for c in template.containers:
+        ports = []
+        for p in c.ports:
+            if p.name in rename:
+                if rename[p.name] is None:
+                    continue
+                p = replace(p, name=rename[p.name])
+            ports.append(p)
+        containers.append(replace(c, ports=tuple(ports)))
+    return Template(tuple(containers))

@@ -8,7 +8,7 @@ server serves and `truth()` what the audit must conclude about them.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sliceaudit.api.objects import EndpointSlice, decode
 from sliceaudit.controller import endpointslice as slice_controller
@@ -285,18 +285,3 @@ class ClusterSim:
         if pod.ready != ready:
             pod.ready = ready
             pod.ready_since = self.clock
-
-
-def replace_template_ports(template: Template, rename: dict[str, str | None]) -> Template:
-    """A template whose named container ports are renamed (or dropped, for None)."""
-    containers = []
-    for c in template.containers:
-        ports = []
-        for p in c.ports:
-            if p.name in rename:
-                if rename[p.name] is None:
-                    continue
-                p = replace(p, name=rename[p.name])
-            ports.append(p)
-        containers.append(replace(c, ports=tuple(ports)))
-    return Template(tuple(containers))
