@@ -41,7 +41,6 @@ class Page:
     errors: tuple[Rejected, ...]
     resource_version: str
     continue_token: str | None
-    remaining_item_count: int | None
 
 
 @dataclass(frozen=True)
@@ -77,11 +76,11 @@ _typed_lists: dict[str, type] = {}
 _decoders: dict[type, msgspec.json.Decoder] = {}
 
 
-def record_type(kind: str) -> type:
+def record_type(kind: str, types: Mapping[str, type] = KINDS) -> type:
     try:
-        return KINDS[kind]
+        return types[kind]
     except KeyError:
-        raise ValueError(f"unsupported kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+        raise ValueError(f"unsupported kind {kind!r}; expected one of {', '.join(types)}") from None
 
 
 def _decoder(cls: type) -> msgspec.json.Decoder:
@@ -119,9 +118,10 @@ def _reject(kind: str, raw: Any, err: Exception) -> Rejected:
     return Rejected(_name_of(kind, raw), str(err))
 
 
-def decode_object(kind: str, data: bytes | Mapping) -> Record:
-    """One object from JSON bytes or a parsed mapping; raises MalformedObject if it does not fit."""
-    cls = record_type(kind)
+def decode_object(kind: str, data: bytes | Mapping, types: Mapping[str, type] = KINDS) -> Record:
+    """One object from JSON bytes or a parsed mapping as a record of `types` (the audit's unless
+    told: the controller model decodes into its own); raises MalformedObject if it does not fit."""
+    cls = record_type(kind, types)
     try:
         if isinstance(data, (bytes, bytearray, memoryview, msgspec.Raw)):
             return _decoder(cls).decode(data)
@@ -136,8 +136,7 @@ def decode_list(kind: str, data: bytes) -> Page:
     """A list response page. Raises MalformedObject only when the page itself is not JSON."""
     try:
         typed = msgspec.json.decode(data, type=_typed_list(kind))
-        return Page(typed.items or (), (), typed.metadata.resource_version,
-                    typed.metadata.continue_token or None, typed.metadata.remaining_item_count)
+        return Page(typed.items or (), (), typed.metadata.resource_version, typed.metadata.continue_token or None)
     except msgspec.ValidationError:
         pass  # some item does not fit: decode item by item below
     except msgspec.DecodeError as err:
@@ -155,8 +154,7 @@ def decode_list(kind: str, data: bytes) -> Page:
         except (msgspec.DecodeError, msgspec.ValidationError) as err:
             errors.append(_reject(kind, raw, err))
     meta = envelope.metadata
-    return Page(tuple(items), tuple(errors), meta.resource_version, meta.continue_token or None,
-                meta.remaining_item_count)
+    return Page(tuple(items), tuple(errors), meta.resource_version, meta.continue_token or None)
 
 
 _typed_events: dict[str, msgspec.json.Decoder] = {}

@@ -8,7 +8,7 @@ means the pod has no such port (the controller then leaves that Service port out
 
 from __future__ import annotations
 
-from sliceaudit.api.objects import PodSpec, ServicePort
+from sliceaudit.api.records import PodSpec, ServicePort
 
 
 def find_port(spec: PodSpec, service_port: ServicePort) -> int | None:
@@ -16,14 +16,5 @@ def find_port(spec: PodSpec, service_port: ServicePort) -> int | None:
     target = service_port.target
     if isinstance(target, int):
         return target
-    for container in spec.containers or ():
-        for port in container.ports or ():
-            if port.name == target and port.protocol == service_port.protocol:
-                return port.container_port
-    for container in spec.init_containers or ():
-        if container.restart_policy != "Always":
-            continue
-        for port in container.ports or ():
-            if port.name == target and port.protocol == service_port.protocol:
-                return port.container_port
-    return None
+    want = (target, service_port.key[1])
+    return next((p.container_port for p in spec.container_ports() if p.key == want), None)

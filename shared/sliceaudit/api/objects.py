@@ -1,11 +1,11 @@
-"""The Kubernetes objects the EndpointSlice controllers read and write, as immutable records.
+"""The Kubernetes objects the EndpointSlice controllers read and write: api records plus what only they need.
 
-The controller model needs more of each object than the audit does (pod status, deletion,
-node, IP families, Endpoints subsets), so these records are its own; they decode straight
-from API JSON or manifests with `decode` and encode back with `to_api`. The nil rules the
-controllers apply live here as properties: an absent protocol is TCP, an absent targetPort is
-the Service port (the API server's defaulting), `selector: {}` is no selector (protobuf storage
-drops an empty map, so the controller's `Selector == nil` check sees nil).
+Each record here builds on the one of api/records.py that describes the same object and adds
+the fields the controller model reads (pod status, deletion, node, IP families, uids, Endpoints
+subsets) or writes (hostname, nodeName, zone, appProtocol, ownerReferences); the API's nil rules
+stay in records.py. They decode from API JSON or manifests with `decode` and encode back with
+`to_api`. The one rule only the controllers apply lives here: `selector: {}` is no selector
+(protobuf storage drops an empty map, so the controller's `Selector == nil` check sees nil).
 """
 
 from __future__ import annotations
@@ -16,35 +16,27 @@ from typing import Any
 import msgspec
 from msgspec import Struct, field
 
+from sliceaudit.api import records
+from sliceaudit.api.decode import MalformedObject, decode_object
+from sliceaudit.api.kinds import KINDS as API_KINDS
 from sliceaudit.api.kinds import WORKLOADS
+from sliceaudit.api.records import ApiRecord
 
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 HEADLESS_LABEL = "service.kubernetes.io/headless"
 SKIP_MIRROR_LABEL = "endpointslice.kubernetes.io/skip-mirror"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 LEADER_ANNOTATION = "control-plane.alpha.kubernetes.io/leader"
 
 
-class _Record(Struct, frozen=True, rename="camel", kw_only=True, omit_defaults=True, gc=False):
-    """Immutable, camelCase on the wire, unknown fields ignored, defaults left out when encoded."""
-
-
-class OwnerReference(_Record):
+class OwnerReference(records.OwnerReference):
     api_version: str = ""
-    kind: str = ""
-    name: str = ""
     uid: str = ""
-    controller: bool | None = None
     block_owner_deletion: bool | None = None
 
 
-class ObjectMeta(_Record):
-    name: str = ""
-    generate_name: str | None = None
-    namespace: str = ""
+class ObjectMeta(records.ObjectMeta):
     uid: str = ""
-    labels: dict[str, str] | None = None
+    generate_name: str | None = None
     annotations: dict[str, str] | None = None
     deletion_timestamp: str | None = None
     owner_references: tuple[OwnerReference, ...] | None = None
@@ -53,19 +45,11 @@ class ObjectMeta(_Record):
 # --- v1 Pod --------------------------------------------------------------------------------
 
 
-class ContainerPort(_Record):
-    name: str | None = None
-    container_port: int = 0
-    protocol: str = "TCP"
-
-
-class Container(_Record):
+class Container(records.Container):
     name: str = ""
-    ports: tuple[ContainerPort, ...] | None = None
-    restart_policy: str | None = None
 
 
-class PodSpec(_Record):
+class PodSpec(records.PodSpec):
     containers: tuple[Container, ...] | None = None
     init_containers: tuple[Container, ...] | None = None
     node_name: str | None = None
@@ -73,23 +57,23 @@ class PodSpec(_Record):
     subdomain: str | None = None
 
 
-class PodCondition(_Record):
+class PodCondition(ApiRecord):
     type: str = ""
     status: str = ""
 
 
-class PodIP(_Record):
+class PodIP(ApiRecord):
     ip: str = ""
 
 
-class PodStatus(_Record):
+class PodStatus(ApiRecord):
     phase: str | None = None
     pod_ip: str | None = field(default=None, name="podIP")
     pod_ips: tuple[PodIP, ...] | None = field(default=None, name="podIPs")
     conditions: tuple[PodCondition, ...] | None = None
 
 
-class Pod(_Record):
+class Pod(records.Pod):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: PodSpec = field(default_factory=PodSpec)
     status: PodStatus = field(default_factory=PodStatus)
@@ -111,37 +95,37 @@ class Pod(_Record):
 # --- workloads: what their pod templates say -------------------------------------------------
 
 
-class PodTemplate(_Record):
+class PodTemplate(records.PodTemplateSpec):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: PodSpec = field(default_factory=PodSpec)
 
 
-class WorkloadSpec(_Record):
+class WorkloadSpec(records.WorkloadSpec):
     """The spec fields of Deployment, StatefulSet, DaemonSet, ReplicaSet and Job that shape their pods."""
 
+    template: PodTemplate = field(default_factory=PodTemplate)
     replicas: int | None = None
     parallelism: int | None = None
     service_name: str | None = None
-    template: PodTemplate = field(default_factory=PodTemplate)
 
 
-class JobTemplate(_Record):
+class Workload(records.Workload):
+    """A Deployment, StatefulSet, DaemonSet, ReplicaSet or Job (`kind` tells which)."""
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
+    kind: str = ""
+
+
+class JobTemplate(ApiRecord):
     spec: WorkloadSpec = field(default_factory=WorkloadSpec)
 
 
-class CronJobSpec(_Record):
+class CronJobSpec(ApiRecord):
     job_template: JobTemplate = field(default_factory=JobTemplate)
 
 
-class Workload(_Record):
-    """A Deployment, StatefulSet, DaemonSet, ReplicaSet or Job (`kind` tells which)."""
-
-    kind: str = ""
-    metadata: ObjectMeta = field(default_factory=ObjectMeta)
-    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
-
-
-class CronJob(_Record):
+class CronJob(ApiRecord):
     kind: str = "CronJob"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: CronJobSpec = field(default_factory=CronJobSpec)
@@ -150,46 +134,31 @@ class CronJob(_Record):
 # --- v1 Node -------------------------------------------------------------------------------
 
 
-class Node(_Record):
+class Node(ApiRecord):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
 
     @property
     def zone(self) -> str | None:
-        return (self.metadata.labels or {}).get(ZONE_LABEL) or None
+        return self.metadata.label(ZONE_LABEL) or None
 
 
 # --- v1 Service ----------------------------------------------------------------------------
 
 
-class ServicePort(_Record):
-    name: str = ""
-    protocol: str = "TCP"
+class ServicePort(records.ServicePort):
     app_protocol: str | None = None
-    port: int = 0
-    target_port: int | str | None = None
-
-    @property
-    def target(self) -> int | str:
-        """The targetPort, defaulted to the port as the API server does when it is absent, 0 or ""."""
-        return self.target_port if self.target_port not in (None, 0, "") else self.port
 
 
-class ServiceSpec(_Record):
-    type: str | None = None
-    selector: dict[str, str] | None = None
+class ServiceSpec(records.ServiceSpec):
     ports: tuple[ServicePort, ...] | None = None
-    cluster_ip: str | None = field(default=None, name="clusterIP")
+    type: str | None = None
     ip_families: tuple[str, ...] | None = None
     publish_not_ready_addresses: bool = False
 
 
-class Service(_Record):
+class Service(records.Service):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: ServiceSpec = field(default_factory=ServiceSpec)
-
-    @property
-    def ports(self) -> tuple[ServicePort, ...]:
-        return self.spec.ports or ()
 
     @property
     def selector(self) -> dict[str, str] | None:
@@ -212,34 +181,31 @@ class Service(_Record):
 # --- v1 Endpoints --------------------------------------------------------------------------
 
 
-class ObjectReference(_Record):
-    kind: str = ""
-    namespace: str = ""
-    name: str = ""
+class ObjectReference(records.ObjectReference):
     uid: str = ""
 
 
-class EndpointAddress(_Record):
+class EndpointAddress(ApiRecord):
     ip: str = ""
     hostname: str | None = None
     node_name: str | None = None
     target_ref: ObjectReference | None = None
 
 
-class EndpointsPort(_Record):
+class EndpointsPort(ApiRecord):
     name: str = ""
     port: int = 0
     protocol: str = "TCP"
     app_protocol: str | None = None
 
 
-class EndpointSubset(_Record):
+class EndpointSubset(ApiRecord):
     addresses: tuple[EndpointAddress, ...] | None = None
     not_ready_addresses: tuple[EndpointAddress, ...] | None = None
     ports: tuple[EndpointsPort, ...] | None = None
 
 
-class Endpoints(_Record):
+class Endpoints(ApiRecord):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     subsets: tuple[EndpointSubset, ...] | None = None
 
@@ -247,31 +213,19 @@ class Endpoints(_Record):
 # --- discovery.k8s.io/v1 EndpointSlice, as the controllers write it -------------------------
 
 
-class EndpointPort(_Record):
-    name: str | None = None
-    protocol: str | None = None
-    port: int | None = None
+class EndpointPort(records.EndpointPort):
     app_protocol: str | None = None
 
 
-class EndpointConditions(_Record):
-    ready: bool | None = None
-    serving: bool | None = None
-    terminating: bool | None = None
-
-
-class Endpoint(_Record):
-    addresses: tuple[str, ...] = ()
-    conditions: EndpointConditions = field(default_factory=EndpointConditions)
-    hostname: str | None = None
+class Endpoint(records.Endpoint):
     target_ref: ObjectReference | None = None
+    hostname: str | None = None
     node_name: str | None = None
     zone: str | None = None
 
 
-class EndpointSlice(_Record):
+class EndpointSlice(records.EndpointSlice):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
-    address_type: str = "IPv4"
     # None where the controller wrote an empty list: the API server's protobuf storage drops
     # empty lists, so every reader sees `null` (the `ports: null` this product is about).
     endpoints: tuple[Endpoint, ...] | None = None
@@ -286,15 +240,18 @@ KINDS: dict[str, type] = {"Pod": Pod, "Node": Node, "Service": Service, "Endpoin
 def decode(kind: str, obj: Mapping[str, Any]):
     """One API object (a parsed mapping) as a record; raises ValueError naming what does not fit."""
     try:
-        return msgspec.convert(obj, KINDS[kind], strict=True)
-    except msgspec.ValidationError as err:
-        raise ValueError(str(err)) from None
+        return decode_object(kind, obj, KINDS)
+    except MalformedObject as err:
+        raise ValueError(err.rejected.message) from None
+
+
+_SLICE = API_KINDS["EndpointSlice"]
 
 
 def to_api(record: Struct) -> dict:
     """The record as API JSON (a dict), absent fields left out, `null` lists kept as null."""
     out = msgspec.json.decode(msgspec.json.encode(record))  # lists, not the records' tuples
     if isinstance(record, EndpointSlice):
-        out = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", **out,
+        out = {"kind": _SLICE.name, "apiVersion": _SLICE.api_version, **out,
                "addressType": record.address_type, "endpoints": out.get("endpoints"), "ports": out.get("ports")}
     return out

@@ -1,10 +1,12 @@
-"""Immutable records of the Kubernetes objects the audit reads, decoded straight from API JSON.
+"""Immutable records of the Kubernetes objects sliceaudit reads, decoded straight from API JSON.
 
-Only the fields the audit needs are declared; msgspec skips the rest (managedFields, status, ...)
-while decoding. The API's nil rules live here, as defaults and properties, and nowhere else:
-an absent protocol is TCP, an absent port name is "", absent or empty slice ports mean "no
-ports", an absent ready or serving condition means true, an absent terminating condition means
-false (kube-proxy's reading: pkg/proxy/endpointslicecache.go, addEndpoints).
+Only the fields the audit and the consumer models read are declared; msgspec skips the rest
+(managedFields, status, ...) while decoding. The controller model's records (api/objects.py)
+build on these, adding what only the controllers read and write. The API's nil rules live here,
+as defaults and properties, and nowhere else: an absent protocol is TCP, an absent port name is
+"", an absent targetPort is the Service port, absent or empty slice ports mean "no ports", an
+absent ready or serving condition means true, an absent terminating condition means false
+(kube-proxy's reading: pkg/proxy/endpointslicecache.go, addEndpoints).
 """
 
 from __future__ import annotations
@@ -24,21 +26,20 @@ PROXIED_ADDRESS_TYPES = ("IPv4", "IPv6")
 
 # gc=False: records hold plain data and can never form a cycle; tracking millions of them made the
 # cyclic garbage collector cost three times the decode itself (20k slices: 2.0 s -> 0.6 s).
-class _Record(Struct, frozen=True, rename="camel", kw_only=True, gc=False):
+# omit_defaults: encoded (the controller model's output), absent fields stay absent.
+class ApiRecord(Struct, frozen=True, rename="camel", kw_only=True, omit_defaults=True, gc=False):
     """Base of every record: immutable, camelCase on the wire, unknown fields ignored."""
 
 
-class OwnerReference(_Record):
+class OwnerReference(ApiRecord):
     kind: str = ""
     name: str = ""
-    uid: str = ""
     controller: bool | None = None
 
 
-class ObjectMeta(_Record):
+class ObjectMeta(ApiRecord):
     name: str = ""
     namespace: str = ""
-    uid: str = ""
     resource_version: str = ""
     labels: dict[str, str] | None = None
     owner_references: tuple[OwnerReference, ...] | None = None
@@ -58,7 +59,7 @@ class ObjectMeta(_Record):
 # --- discovery.k8s.io/v1 EndpointSlice ---------------------------------------------------
 
 
-class EndpointPort(_Record):
+class EndpointPort(ApiRecord):
     name: str | None = None
     protocol: str | None = None
     port: PortNumber | None = None
@@ -69,19 +70,19 @@ class EndpointPort(_Record):
         return (self.name or "", self.protocol or "TCP")
 
 
-class EndpointConditions(_Record):
+class EndpointConditions(ApiRecord):
     ready: bool | None = None
     serving: bool | None = None
     terminating: bool | None = None
 
 
-class ObjectReference(_Record):
+class ObjectReference(ApiRecord):
     kind: str = ""
     namespace: str = ""
     name: str = ""
 
 
-class Endpoint(_Record):
+class Endpoint(ApiRecord):
     addresses: tuple[str, ...] = ()
     conditions: EndpointConditions | None = None
     target_ref: ObjectReference | None = None
@@ -107,7 +108,7 @@ class Endpoint(_Record):
         return self.conditions is not None and self.conditions.terminating is True
 
 
-class EndpointSlice(_Record):
+class EndpointSlice(ApiRecord):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     address_type: Literal["IPv4", "IPv6", "FQDN"] = "IPv4"
     endpoints: tuple[Endpoint, ...] | None = None
@@ -135,7 +136,7 @@ class EndpointSlice(_Record):
 # --- v1 Service ----------------------------------------------------------------------------
 
 
-class ServicePort(_Record):
+class ServicePort(ApiRecord):
     name: str | None = None
     protocol: str | None = None
     port: PortNumber = 0
@@ -146,19 +147,24 @@ class ServicePort(_Record):
         return (self.name or "", self.protocol or "TCP")
 
     @property
+    def target(self) -> int | str:
+        """The targetPort, defaulted to the port as the API server does when it is absent, 0 or ""."""
+        return self.target_port if self.target_port not in (None, 0, "") else self.port
+
+    @property
     def named_target_port(self) -> str | None:
         """The targetPort when it names a container port (the case that can leave pods out)."""
-        return self.target_port if isinstance(self.target_port, str) and self.target_port else None
+        target = self.target
+        return target if isinstance(target, str) else None
 
 
-class ServiceSpec(_Record):
-    type: str | None = None
-    cluster_ip: str | None = field(default=None, name="clusterIP")
+class ServiceSpec(ApiRecord):
+    cluster_ip: str | None = field(default=None, name="clusterIP")   # consumers tell headless Services
     selector: dict[str, str] | None = None
     ports: tuple[ServicePort, ...] | None = None
 
 
-class Service(_Record):
+class Service(ApiRecord):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: ServiceSpec = field(default_factory=ServiceSpec)
 
@@ -170,76 +176,92 @@ class Service(_Record):
 # --- v1 Pod and its owners -----------------------------------------------------------------
 
 
-class ContainerPort(_Record):
+class ContainerPort(ApiRecord):
     name: str | None = None
     container_port: PortNumber = 0
     protocol: str | None = None
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """(name, protocol) with the API's defaults: how a named targetPort finds it."""
+        return (self.name or "", self.protocol or "TCP")
 
-class Container(_Record):
-    name: str = ""
-    image: str = ""   # read by consumer detection (which proxy, which version)
+
+class Container(ApiRecord):
     ports: tuple[ContainerPort, ...] | None = None
-    restart_policy: str | None = None
+    restart_policy: str | None = None   # "Always" on an init container: a native sidecar
 
 
-class PodSpec(_Record):
+class PodSpec(ApiRecord):
     containers: tuple[Container, ...] | None = None
     init_containers: tuple[Container, ...] | None = None
 
-
-class Pod(_Record):
-    metadata: ObjectMeta = field(default_factory=ObjectMeta)
-    spec: PodSpec = field(default_factory=PodSpec)
-
     def container_ports(self) -> list[ContainerPort]:
-        """Ports of the app containers and of native sidecars (init containers that always restart)."""
-        found = [p for c in self.spec.containers or () for p in c.ports or ()]
-        for c in self.spec.init_containers or ():
+        """Ports of the app containers, then of native sidecars (init containers that always restart)."""
+        found = [p for c in self.containers or () for p in c.ports or ()]
+        for c in self.init_containers or ():
             if c.restart_policy == "Always":
                 found.extend(c.ports or ())
         return found
 
+
+class Pod(ApiRecord):
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: PodSpec = field(default_factory=PodSpec)
+
     def has_named_port(self, name: str, protocol: str) -> bool:
-        return any(p.name == name and (p.protocol or "TCP") == protocol for p in self.container_ports())
+        return any(p.key == (name, protocol) for p in self.spec.container_ports())
 
 
-class ReplicaSet(_Record):
+class ReplicaSet(ApiRecord):
+    """Only its metadata: root cause follows its controller ownerReference to the Deployment."""
+
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
 
 
-class PodTemplateSpec(_Record):
-    spec: PodSpec = field(default_factory=PodSpec)
+# --- workloads: only their images, which consumer detection reads (which proxy, which version) --
 
 
-class WorkloadSpec(_Record):
-    """Only the pod template: consumer detection reads its container images."""
+class ContainerImage(ApiRecord):
+    image: str = ""
 
+
+class TemplatePodSpec(ApiRecord):
+    containers: tuple[ContainerImage, ...] | None = None
+    init_containers: tuple[ContainerImage, ...] | None = None
+
+
+class PodTemplateSpec(ApiRecord):
+    spec: TemplatePodSpec = field(default_factory=TemplatePodSpec)
+
+
+class WorkloadSpec(ApiRecord):
     template: PodTemplateSpec = field(default_factory=PodTemplateSpec)
 
 
-class Deployment(_Record):
+class Workload(ApiRecord):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: WorkloadSpec = field(default_factory=WorkloadSpec)
 
 
-class StatefulSet(_Record):
-    metadata: ObjectMeta = field(default_factory=ObjectMeta)
-    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
+class Deployment(Workload):
+    """apps/v1 Deployment: a type of its own, so that a snapshot groups it and a finding names its kind."""
 
 
-class DaemonSet(_Record):
-    metadata: ObjectMeta = field(default_factory=ObjectMeta)
-    spec: WorkloadSpec = field(default_factory=WorkloadSpec)
+class StatefulSet(Workload):
+    """apps/v1 StatefulSet: a type of its own, so that a snapshot groups it and a finding names its kind."""
+
+
+class DaemonSet(Workload):
+    """apps/v1 DaemonSet: a type of its own, so that a snapshot groups it and a finding names its kind."""
 
 
 # --- list envelopes --------------------------------------------------------------------------
 
 
-class ListMeta(_Record):
+class ListMeta(ApiRecord):
     resource_version: str = ""
     continue_token: str | None = field(default=None, name="continue")
-    remaining_item_count: int | None = None
 
 
 Record = EndpointSlice | Service | Pod | ReplicaSet | Deployment | StatefulSet | DaemonSet

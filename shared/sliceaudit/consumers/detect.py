@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from sliceaudit.api.records import DaemonSet, Deployment, StatefulSet
+from sliceaudit.api.records import Workload
 from sliceaudit.consumers.model import Behaviour, Consumer
 from sliceaudit.consumers.registry import BY_NAME, CONSUMERS
 from sliceaudit.consumers.versions import Version, parse_version
@@ -56,9 +56,6 @@ def consumer_of(ref: ImageRef) -> Consumer | None:
             if ref.repository == repo or ref.repository.endswith("/" + repo):
                 return consumer
     return None
-
-
-Workload = Deployment | StatefulSet | DaemonSet
 
 
 def detect(workloads: Iterable[Workload]) -> list[Present]:

@@ -22,10 +22,7 @@ from msgspec.structs import replace
 from sliceaudit.api.findport import find_port
 from sliceaudit.api.objects import (
     HEADLESS_LABEL,
-    MANAGED_BY_LABEL,
-    SERVICE_NAME_LABEL,
     Endpoint,
-    EndpointConditions,
     EndpointPort,
     EndpointSlice,
     Node,
@@ -35,8 +32,9 @@ from sliceaudit.api.objects import (
     Pod,
     Service,
 )
+from sliceaudit.api.records import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, SLICE_CONTROLLER, EndpointConditions
 
-CONTROLLER = "endpointslice-controller.k8s.io"
+CONTROLLER = SLICE_CONTROLLER
 MAX_ENDPOINTS = 100  # kube-controller-manager --max-endpoints-per-slice default
 RESERVED_LABELS = (SERVICE_NAME_LABEL, MANAGED_BY_LABEL, HEADLESS_LABEL)
 
@@ -64,7 +62,8 @@ def endpoint_ports(service: Service, pod: Pod) -> tuple[EndpointPort, ...]:
         number = find_port(pod.spec, sp)
         if number is None:
             continue
-        out.append(EndpointPort(name=sp.name, protocol=sp.protocol, port=number, app_protocol=sp.app_protocol))
+        name, protocol = sp.key   # the API server's defaults, which the controller sees
+        out.append(EndpointPort(name=name, protocol=protocol, port=number, app_protocol=sp.app_protocol))
     return tuple(out)
 
 

@@ -16,12 +16,9 @@ from msgspec.structs import replace
 
 from sliceaudit.api.objects import (
     LEADER_ANNOTATION,
-    MANAGED_BY_LABEL,
-    SERVICE_NAME_LABEL,
     SKIP_MIRROR_LABEL,
     Endpoint,
     EndpointAddress,
-    EndpointConditions,
     EndpointPort,
     Endpoints,
     EndpointSlice,
@@ -30,6 +27,7 @@ from sliceaudit.api.objects import (
     OwnerReference,
     Service,
 )
+from sliceaudit.api.records import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, EndpointConditions
 from sliceaudit.controller.endpointslice import Names, parse_ip
 
 CONTROLLER = "endpointslicemirroring-controller.k8s.io"

@@ -13,7 +13,6 @@ import random
 
 from sliceaudit.api.objects import (
     Container,
-    ContainerPort,
     ObjectMeta,
     Pod,
     PodCondition,
@@ -22,6 +21,7 @@ from sliceaudit.api.objects import (
     PodStatus,
     decode,
 )
+from sliceaudit.api.records import ContainerPort
 from sliceaudit.audit.terms import Status
 from sliceaudit.controller.endpointslice import reconcile
 from sliceaudit.sim.world import breakage, catalog, render
