@@ -16,5 +16,8 @@ def find_port(spec: PodSpec, service_port: ServicePort) -> int | None:
     target = service_port.target
     if isinstance(target, int):
         return target
-    want = (target, service_port.key[1])
-    return next((p.container_port for p in spec.container_ports() if p.key == want), None)
+    protocol = service_port.key[1]
+    for port in spec.container_ports():
+        if port.name == target and port.key[1] == protocol:   # the name first: most ports differ in it
+            return port.container_port
+    return None
