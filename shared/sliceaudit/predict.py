@@ -22,7 +22,7 @@ from msgspec.structs import replace
 from sliceaudit.api.decode import Rejected, decode_documents
 from sliceaudit.api.kinds import PREDICTED
 from sliceaudit.api.objects import Endpoints, Pod, Service, decode, to_api
-from sliceaudit.api.records import describe
+from sliceaudit.api.records import ReplicaSet, describe
 from sliceaudit.api.snapshot import Snapshot
 from sliceaudit.audit.cluster import audit_cluster
 from sliceaudit.audit.report import ClusterReport
@@ -133,12 +133,10 @@ def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluste
     runs = tuple(run(record, ns, [NODE], addresses) for record, ns in runners)
     # A workload in the manifests replaces the live one of the same name: its live Pods go.
     replaced = {(r.kind, r.namespace, r.name) for r in runs}
-    rs_owner = {}
-    for _, body in owner_documents:
-        meta = body.get("metadata") or {}
-        up = next((o for o in meta.get("ownerReferences") or () if isinstance(o, dict) and o.get("controller")), None)
-        if body.get("kind") == "ReplicaSet" and up:
-            rs_owner[(meta.get("namespace"), meta.get("name"))] = (up.get("kind"), up.get("name"))
+    # Live owners (ReplicaSets, workloads) go to the audit as they are, decoded once here.
+    owners, unfit_owners = decode_documents(owner_documents)
+    rs_owner = {(o.metadata.namespace, o.metadata.name): (up.kind, up.name) for o in owners
+                if isinstance(o, ReplicaSet) and (up := o.metadata.controller) is not None}
     live_pods = [p for p in live_pods if _live_workload(p, rs_owner) not in replaced]
     pods_by_ns: dict[str, list[Pod]] = {}
     for pod in itertools.chain(live_pods, (p for r in runs for p in r.pods)):
@@ -173,16 +171,15 @@ def predict(manifests: Iterable[Manifest], *, namespace: str = "default", cluste
     for r in runs:
         for owner in r.owners:
             documents.append((f"{owner.kind} {r.namespace}/{owner.metadata.name}", to_api(owner)))
-    documents.extend(owner_documents)
     records, rejected = decode_documents(documents)
-    report = audit_cluster(cluster, Snapshot.of(records, [*errors, *rejected]))
+    report = audit_cluster(cluster, Snapshot.of([*records, *owners], [*errors, *rejected, *unfit_owners]))
     return Prediction(report, locations, runs)
 
 
 def _live_workload(pod: Pod, rs_owner: Mapping[tuple[str, str], tuple[str, str]]) -> Key:
     """(kind, namespace, name) of the workload a live Pod belongs to, through its ReplicaSet."""
     ns = pod.metadata.namespace
-    ref = next((r for r in pod.metadata.owner_references or () if r.controller), None)
+    ref = pod.metadata.controller
     if ref is None:
         return ("Pod", ns, pod.metadata.name)
     kind, name = rs_owner.get((ns, ref.name), (ref.kind, ref.name)) if ref.kind == "ReplicaSet" else (ref.kind,
