@@ -34,8 +34,8 @@ class ClusterServer(ApiServer):
             self._rendered = self.sim.render()
             if not isinstance(cluster, SimCluster):
                 objects = {kind: [o for (k, _, _), o in self._rendered.items() if k == kind] for kind in KIND_ORDER}
-        if cluster is not None and not options.get("name"):
-            options["name"] = cluster.name
+        if cluster is not None:
+            options["name"] = options.get("name") or cluster.name
         super().__init__(objects, **options)
         self._lock = threading.RLock()  # serializes changes to the model
         self._listeners: list[Callable[[ClusterServer], None]] = []

@@ -433,11 +433,11 @@ class ApiServer:
     (tests, the simulated world) writes through `apply` and `delete`, which watchers see.
     """
 
-    def __init__(self, objects: Mapping[str, Iterable[dict]] | None = None, *, name: str = "sim",
+    def __init__(self, objects: Mapping[str, Iterable[dict]] | None = None, *, name: str | None = None,
                  token: str | None = None, eks_cluster: str | None = None, eks_secrets: dict | None = None,
                  sts_hosts: tuple[str, ...] = (), history: int = 5000, bookmark_interval: float = 5.0,
                  continue_ttl: float = 300.0):
-        self.name = name
+        self.name = name or "sim"
         self.token = token or secrets.token_urlsafe(24)
         self.tokens = TokenCheck(self.token, eks_cluster or self.name, eks_secrets, sts_hosts)
         self.faults = Faults()
