@@ -2,9 +2,10 @@
 
 A watch holds every slice of a fleet for weeks. Per slice: its namespace, name, Service, producer
 (managed-by), addressType, one shared port tuple, and per endpoint one byte of conditions and the
-first address, packed into 4 or 16 bytes. `expand_slice` turns it back into the record
-`audit_service` reads, for the few Services an event touches, so the exporter audits exactly what
-the CLI audits.
+first address, packed into 4 or 16 bytes. The rare slice with an endpoint of several addresses
+(consumers such as ingress-nginx route to each) holds its addresses as strings instead. `expand_slice`
+turns it back into the record `audit_service` reads, for the few Services an event touches, so
+the exporter audits exactly what the CLI audits.
 
 Nothing held is shared with the decoded record: one surviving string of a record keeps its
 allocator arena (1 MiB) resident, which kept the exporter at its relist peak. bench/exporter.py
@@ -90,29 +91,37 @@ def _conditions(code: int) -> EndpointConditions | None:
     return None if code == _NO_CONDITIONS else _CONDITIONS[code]
 
 
-# --- first addresses: packed when they round-trip exactly ---------------------------------------
+# --- addresses: one per endpoint packed when they round-trip exactly -----------------------------
 
 _FAMILY = {"IPv4": (socket.AF_INET, 4), "IPv6": (socket.AF_INET6, 16)}
 
+# An endpoint's addresses held as strings: None for none, the address for one, all of them for several.
+Addresses = str | tuple[str, ...] | None
 
-def _pack(address_type: str, first: list[str | None]) -> bytes | tuple[str | None, ...]:
-    """The first addresses as 4 or 16 bytes each; as strings when any would not come back the same.
 
-    Unpacking must give back the very string (the audit counts and prints strings): "010.0.0.1" or
-    "2001:DB8::1" stay strings, and so do FQDN slices' names and endpoints without addresses.
+def _pack(address_type: str, addresses: list[tuple[str, ...]]) -> bytes | tuple[Addresses, ...]:
+    """Each endpoint's one address as 4 or 16 bytes; as strings when any would not come back the same.
+
+    Unpacking must give back the very strings (the audit counts and prints strings): "010.0.0.1" or
+    "2001:DB8::1" stay strings, and so do FQDN slices' names, endpoints without addresses and
+    endpoints with several (every consumer that reads more than the first reads them all, in order).
     """
     family = _FAMILY.get(address_type)
-    if family is not None:
+    if family is not None and all(len(a) == 1 for a in addresses):
         try:
-            packed = [socket.inet_pton(family[0], a) for a in first]  # type: ignore[arg-type]
-            if all(socket.inet_ntop(family[0], p) == a for p, a in zip(packed, first)):
+            packed = [socket.inet_pton(family[0], a) for (a,) in addresses]
+            if all(socket.inet_ntop(family[0], p) == a for p, (a,) in zip(packed, addresses)):
                 return b"".join(packed)
         except (OSError, TypeError, ValueError):
             pass
-    return tuple(None if a is None else _fresh(a) for a in first)
+    return tuple(None if not a else _fresh(a[0]) if len(a) == 1 else tuple(map(_fresh, a)) for a in addresses)
 
 
-def _unpack(address_type: str, addresses: bytes | tuple[str | None, ...]) -> list[str | None]:
+def _addresses(held: Addresses) -> tuple[str, ...]:
+    return () if held is None else held if isinstance(held, tuple) else (held,)
+
+
+def _unpack(address_type: str, addresses: bytes | tuple[Addresses, ...]) -> list[Addresses]:
     if isinstance(addresses, tuple):
         return list(addresses)
     af, width = _FAMILY[address_type]
@@ -132,7 +141,7 @@ class HeldSlice(msgspec.Struct, frozen=True, gc=False):
     address_type: str
     ports: tuple | None            # shared between slices with the same ports
     conditions: bytes | None       # one code per endpoint; None for `endpoints: null`
-    addresses: bytes | tuple[str | None, ...]  # the endpoints' first addresses, in order
+    addresses: bytes | tuple[Addresses, ...]  # per endpoint, in order (see _pack)
 
 
 def compact_slice(s: EndpointSlice | HeldSlice) -> HeldSlice:
@@ -144,15 +153,15 @@ def compact_slice(s: EndpointSlice | HeldSlice) -> HeldSlice:
         namespace=_strings(s.metadata.namespace), name=_fresh(s.metadata.name),
         service_name=_strings(s.service_name), managed_by=_strings(s.managed_by),
         address_type=_strings(s.address_type), ports=_ports(s.ports), conditions=conditions,
-        addresses=_pack(s.address_type, [e.address for e in endpoints or ()]))
+        addresses=_pack(s.address_type, [e.addresses for e in endpoints or ()]))
 
 
 def expand_slice(held: HeldSlice) -> EndpointSlice:
-    """The record `audit_service` reads (no uid, resourceVersion, targetRefs, nodes or zones)."""
+    """The record `audit_service` and the consumer models read (no uid, resourceVersion, targetRefs, nodes or zones)."""
     labels = {k: v for k, v in ((SERVICE_NAME_LABEL, held.service_name), (MANAGED_BY_LABEL, held.managed_by)) if v}
     endpoints = None
     if held.conditions is not None:
-        endpoints = tuple(Endpoint(addresses=() if a is None else (a,), conditions=_conditions(code))
+        endpoints = tuple(Endpoint(addresses=_addresses(a), conditions=_conditions(code))
                           for code, a in zip(held.conditions, _unpack(held.address_type, held.addresses)))
     return EndpointSlice(metadata=ObjectMeta(name=held.name, namespace=held.namespace, labels=labels or None),
                          address_type=held.address_type, endpoints=endpoints, ports=held.ports)
@@ -165,18 +174,22 @@ class HeldService(Service, frozen=True, gc=False):
     """A Service record that owns its memory and holds only its name and spec."""
 
 
-# Spec fields the exporter's audit never reads: `type` and `clusterIP` no audit reads, the selector
-# only root cause reads (which Pods it matches), and the exporter holds no Pods. ~0.45 KB a Service.
-_SPEC_UNREAD = {"type", "cluster_ip", "selector"} & set(ServiceSpec.__struct_fields__)
+# Spec fields the exporter's audit never reads: the selector only root cause reads (which Pods it
+# matches), and the exporter holds no Pods. ~0.45 KB a Service.
+_SPEC_UNREAD = {"selector"} & set(ServiceSpec.__struct_fields__)
+# Of `clusterIP` the consumer models (coredns, uniform) read only whether it is "None" (a headless
+# Service): that is kept, a Service's own address (a string per Service) is not.
+_HEADLESS = "None"
 
 
 def compact_service(s: Service) -> HeldService:
-    """Its name and the spec the audit reads (ports shared between Services)."""
+    """Its name and the spec the audit and the consumer models read (ports shared between Services)."""
     if isinstance(s, HeldService):
         return s
-    spec = _fresh_record(msgspec.structs.replace(s.spec, **dict.fromkeys(_SPEC_UNREAD)))
+    spec = _fresh_record(msgspec.structs.replace(s.spec, cluster_ip=None, **dict.fromkeys(_SPEC_UNREAD)))
+    cluster_ip = _HEADLESS if s.spec.cluster_ip == _HEADLESS else None   # one shared "None"
     return HeldService(metadata=ObjectMeta(name=_fresh(s.metadata.name), namespace=_strings(s.metadata.namespace)),
-                       spec=msgspec.structs.replace(spec, ports=_ports(spec.ports)))
+                       spec=msgspec.structs.replace(spec, cluster_ip=cluster_ip, ports=_ports(spec.ports)))
 
 
 def compact(record: Service | EndpointSlice) -> HeldService | HeldSlice:

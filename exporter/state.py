@@ -23,6 +23,7 @@ from exporter.relist import relist_services, relist_slices
 from exporter.watch_health import RESOURCES, WatchHealth
 from sliceaudit.api.decode import WatchEvent
 from sliceaudit.audit.cluster import audit_service
+from sliceaudit.audit.report import ServiceReport
 from sliceaudit.consumers.detect import Present
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,11 @@ class ClusterState:
         with self._lock:
             return self._cache.values()
 
+    def report(self, key: ServiceKey) -> ServiceReport | None:
+        """One Service's report from the held copies, the one its gauges are read from (None: not held)."""
+        with self._lock:
+            return self._audit(key)
+
     # --- internals -------------------------------------------------------------------------
 
     def _recompute_batched(self, keys: set[ServiceKey]) -> None:
@@ -156,14 +162,19 @@ class ClusterState:
         """Re-audits one Service (lock held) and hands its values to the cache."""
         if len(self._listed) < len(RESOURCES):
             return  # the first full recompute happens once every resource has listed
-        service = self._index.services.get(key)
-        if service is None:
-            self._cache.drop(key)
-            return
         try:
-            report = audit_service(service, map(expand_slice, self._index.slices.of_service(key)),
-                                   consumers=self._consumers)
+            report = self._audit(key)
         except Exception:  # a core bug on one odd Service must not stop the others
             log.exception("cluster %s: cannot audit Service %s/%s", self.name, *key)
             return
+        if report is None:
+            self._cache.drop(key)
+            return
         self._cache.put(key, service_values(report, self._consumers))
+
+    def _audit(self, key: ServiceKey) -> ServiceReport | None:
+        service = self._index.services.get(key)
+        if service is None:
+            return None
+        return audit_service(service, map(expand_slice, self._index.slices.of_service(key)),
+                             consumers=self._consumers)

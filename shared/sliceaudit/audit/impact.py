@@ -16,6 +16,7 @@ from sliceaudit.audit.report import ConsumerFinding, ConsumerReport, EffectRepor
 from sliceaudit.audit.terms import ConsumerCode
 from sliceaudit.consumers.detect import Present
 from sliceaudit.consumers.model import Behaviour, EffectKind, Outcome
+from sliceaudit.consumers.reading import in_list_order
 from sliceaudit.consumers.registry import REFERENCE
 from sliceaudit.consumers.uniform import agreeing, uniform_shape
 
@@ -77,6 +78,10 @@ def service_impact(service: Service, slices: Sequence[EndpointSlice], consumers:
     consumers = list(consumers)
     if not consumers or not service.ports:
         return []
+    # Consumers that read an informer cache see the slices in no set order, and a model names the first
+    # slice it stumbles on: every model reads them in the API server's list order, so a report never
+    # depends on the order a file, a list or a watch handed them over (the CLI and the exporter agree).
+    slices = in_list_order(slices)
     shape = uniform_shape(slices)
     plan = [(present, b) for present in consumers if present.consumer is not REFERENCE for b in present.behaviours]
     if shape is not None:
