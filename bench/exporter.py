@@ -33,7 +33,8 @@ RENDER_SERVICES = 20_000
 HELD_SLICES = 100_000
 STARTUP_SLICES = 100_000
 ENDPOINTS_PER_SLICE = 3
-ROUNDS = 5
+ROUNDS = 3   # scrapes per render probe (its best is its figure)
+EVENTS = 10_000   # MODIFIED events per events probe
 
 
 # --- synthetic clusters ----------------------------------------------------------------------
@@ -46,8 +47,8 @@ def _service(i: int) -> dict:
                      "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
 
 
-def _slice(i: int, j: int, broken: bool, rv: str = "1") -> dict:
-    base = (i * 4 + j) * ENDPOINTS_PER_SLICE
+def _slice(i: int, j: int, broken: bool, rv: str = "1", endpoints: int = ENDPOINTS_PER_SLICE) -> dict:
+    base = (i * 4 + j) * endpoints
     return {"metadata": {"namespace": f"ns-{i % 50}", "name": f"svc-{i}-{j}", "uid": f"slice-uid-{i}-{j}",
                          "resourceVersion": rv,
                          "labels": {"kubernetes.io/service-name": f"svc-{i}",
@@ -59,14 +60,15 @@ def _slice(i: int, j: int, broken: bool, rv: str = "1") -> dict:
                            "nodeName": f"node-{(base + k) % 300}", "zone": "eu-west-1a",
                            "targetRef": {"kind": "Pod", "namespace": f"ns-{i % 50}", "name": f"svc-{i}-pod-{k}",
                                          "uid": f"pod-uid-{base + k}"}}
-                          for k in range(ENDPOINTS_PER_SLICE)],
+                          for k in range(endpoints)],
             "ports": None if broken else [{"name": "http", "port": 8080, "protocol": "TCP"}]}
 
 
-def cluster_pages(services: int, slices_per_service: int) -> dict[str, bytes]:
+def cluster_pages(services: int, slices_per_service: int, endpoints: int = ENDPOINTS_PER_SLICE) -> dict[str, bytes]:
     """List responses (bytes) as the API server sends them; every 10th Service has a ports: null slice."""
     svc = [_service(i) for i in range(services)]
-    sl = [_slice(i, j, broken=(i % 10 == 0 and j == 0)) for i in range(services) for j in range(slices_per_service)]
+    sl = [_slice(i, j, broken=(i % 10 == 0 and j == 0), endpoints=endpoints)
+          for i in range(services) for j in range(slices_per_service)]
     return {kind: msgspec.json.encode({"metadata": {"resourceVersion": "1"}, "items": items})
             for kind, items in (("Service", svc), ("EndpointSlice", sl))}
 
@@ -121,21 +123,27 @@ def _samples(text: str) -> dict:
             if s.name.startswith(("sliceaudit_endpoints", "sliceaudit_null", "sliceaudit_port", "sliceaudit_service"))}
 
 
-def bench_render() -> list[Figure]:
-    from prometheus_client import CollectorRegistry, generate_latest
+def _render_state():
+    """A state of RENDER_SERVICES Services (one slice each) and its prometheus_client baseline."""
+    from prometheus_client import CollectorRegistry
+
+    state = listed_state("bench", cluster_pages(RENDER_SERVICES, 1))
+    baseline = BaselineCollector("bench", state.values())
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(baseline)
+    return state, baseline, registry
+
+
+def probe_render() -> dict:
+    """In a fresh process: ROUNDS scrapes, each after 1% of the Services changed, then one unchanged;
+    the best of the rounds for ours (changed, unchanged) and for the baseline."""
+    from prometheus_client import generate_latest
 
     from exporter.collector import render
     from sliceaudit.api.decode import WatchEvent, decode_object
 
-    pages = cluster_pages(RENDER_SERVICES, 1)
-    state = listed_state("bench", pages)
-    baseline = BaselineCollector("bench", state.values())
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(baseline)
-    ours_text, base_text = render([state]).decode(), generate_latest(registry).decode()
-    assert _samples(ours_text) == _samples(base_text), "ours and the baseline must expose the same samples"
-    print(f"   render: {RENDER_SERVICES} Services, {len(ours_text) / 1e6:.1f} MB of exposition text")
-
+    state, baseline, registry = _render_state()
+    render([state])
     changed = RENDER_SERVICES // 100
     # Odd Services start healthy; each round turns 1% of them ports: null, or back: every round changes.
     flips = [[WatchEvent("MODIFIED", decode_object("EndpointSlice", _slice(i, 0, broken=r % 2 == 0, rv=str(r + 2))),
@@ -157,46 +165,74 @@ def bench_render() -> list[Figure]:
         start = time.perf_counter()
         generate_latest(registry)
         t_base.append(time.perf_counter() - start)
-    base = min(t_base)
+    return {"changed": min(t_changed), "same": min(t_same), "baseline": min(t_base)}
+
+
+def bench_render() -> list[Figure]:
+    from prometheus_client import generate_latest
+
+    from exporter.collector import render
+
+    state, _, registry = _render_state()
+    ours_text, base_text = render([state]).decode(), generate_latest(registry).decode()
+    assert _samples(ours_text) == _samples(base_text), "ours and the baseline must expose the same samples"
+    del state, registry
+    (runs,) = interleaved("bench.exporter", [("render",)])
+    print(f"   render: {RENDER_SERVICES} Services, {len(ours_text) / 1e6:.1f} MB of exposition text; best of "
+          f"{ROUNDS} scrapes per process")
+    base = [r["baseline"] for r in runs]
     name = "prometheus_client custom Collector"
     return [
-        figure(f"exporter: /metrics render, {RENDER_SERVICES // 1000}k Services, 1% changed", min(t_changed), "s",
-               name, base),
-        figure(f"exporter: /metrics render, {RENDER_SERVICES // 1000}k Services, unchanged", min(t_same), "s",
-               name, base),
+        figure(f"exporter: /metrics render, {RENDER_SERVICES // 1000}k Services, 1% changed",
+               [r["changed"] for r in runs], "s", name, base),
+        figure(f"exporter: /metrics render, {RENDER_SERVICES // 1000}k Services, unchanged",
+               [r["same"] for r in runs], "s", name, base),
     ]
 
 
 # --- events ----------------------------------------------------------------------------------
 
 
-def bench_events() -> list[Figure]:
+def _held_pages(directory: str, kind: str) -> list[bytes]:
+    from pathlib import Path
+
+    return [page.read_bytes() for page in sorted(Path(directory).glob(f"{kind}-*"))]
+
+
+def probe_events(directory: str) -> dict:
+    """In a fresh process: HELD_SLICES slices listed from the page files, then EVENTS MODIFIED events
+    applied (ours), and one full re-audit of the same cluster (the stateless baseline)."""
+    from exporter.state import ClusterState
     from sliceaudit.api.decode import decode_list, decode_watch_event
     from sliceaudit.api.snapshot import Snapshot
     from sliceaudit.audit.cluster import audit_cluster
 
-    per_service = 4
-    services = HELD_SLICES // per_service
-    pages = cluster_pages(services, per_service)
-    state = listed_state("bench", pages)
-    n_events = 20_000
+    services = HELD_SLICES // 4
+    state = ClusterState("bench", max_series=0)
+    for kind in ("Service", "EndpointSlice"):
+        state.apply_list(kind, [r for page in _held_pages(directory, kind) for r in decode_list(kind, page).items])
     # Spread over the Services, every other one turning a slice ports: null (and back later).
     lines = [msgspec.json.encode({"type": "MODIFIED", "object": _slice(k * 7 % services, 1, broken=k % 2 == 0,
                                                                          rv=str(10 + k))})
-             for k in range(n_events)]
+             for k in range(EVENTS)]
     start = time.perf_counter()
     for line in lines:
-        event = decode_watch_event("EndpointSlice", line)
-        state.apply_event("EndpointSlice", event)
-    ours = n_events / (time.perf_counter() - start)
-    print(f"   events: {n_events} MODIFIED EndpointSlice events, {HELD_SLICES} slices held")
-
-    records = [r for kind in ("Service", "EndpointSlice") for r in decode_list(kind, pages[kind]).items]
+        state.apply_event("EndpointSlice", decode_watch_event("EndpointSlice", line))
+    ours = time.perf_counter() - start
+    del state, lines
+    records = [r for kind in ("Service", "EndpointSlice") for page in _held_pages(directory, kind)
+               for r in decode_list(kind, page).items]
     start = time.perf_counter()
     audit_cluster("bench", Snapshot.of(records))
-    full = time.perf_counter() - start
-    return [figure(f"exporter: watch events/s, {HELD_SLICES // 1000}k slices held", ours, "events/s",
-                   "full re-audit of the cluster per event", 1 / full, higher_is_better=True)]
+    return {"events_per_s": EVENTS / ours, "full_audit_s": time.perf_counter() - start}
+
+
+def bench_events(directory: str) -> list[Figure]:
+    (runs,) = interleaved("bench.exporter", [("events", directory)])
+    print(f"   events: {EVENTS} MODIFIED EndpointSlice events, {HELD_SLICES} slices held")
+    return [figure(f"exporter: watch events/s, {HELD_SLICES // 1000}k slices held", [r["events_per_s"] for r in runs],
+                   "events/s", "full re-audit of the cluster per event", [1 / r["full_audit_s"] for r in runs],
+                   higher_is_better=True)]
 
 
 # --- memory (fresh processes) ----------------------------------------------------------------
@@ -249,21 +285,68 @@ def probe_hold(mode: str, directory: str) -> dict:
     return {"rss_mb": rss_mb(), "peak_mb": rss_mb("VmHWM"), "services": len(state.values())}
 
 
-def bench_memory() -> list[Figure]:
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory(prefix="sliceaudit-bench-") as directory:
-        for kind, pages in list_pages(HELD_SLICES // 4, 4).items():
-            for i, data in enumerate(pages):
-                (Path(directory) / f"{kind}-{i:05d}").write_bytes(data)
-        ours, plain = interleaved("bench.exporter", [("hold", "compact", directory), ("hold", "records", directory)])
+def bench_memory(directory: str) -> list[Figure]:
+    ours, plain = interleaved("bench.exporter", [("hold", "compact", directory), ("hold", "records", directory)])
     print(f"   memory: {HELD_SLICES} slices of {ENDPOINTS_PER_SLICE} endpoints; peak during the relist "
           f"{statistics.median(r['peak_mb'] for r in ours):.0f} MB ours, "
           f"{statistics.median(r['peak_mb'] for r in plain):.0f} MB holding records")
     return [figure(f"exporter: RSS with {HELD_SLICES // 1000}k slices held (after a relist)",
                    [r["rss_mb"] for r in ours], "MB", "same state holding decoded records",
                    [r["rss_mb"] for r in plain], targets=(at_most(200), ratio_at_most(0.35)))]
+
+
+SIZED_SERVICES = 2500
+
+
+def probe_sizes(endpoints: str) -> dict:
+    """Bytes SIZED_SERVICES Services of 4 slices of `endpoints` endpoints take, held by the exporter's
+    state and as decoded records, traced (tracemalloc: what is allocated, not what the allocator keeps
+    around it); and what a first scrape caches. A fresh process each: the state's interned strings
+    must not be left from another run."""
+    import gc
+    import tracemalloc
+
+    from exporter.collector import render
+    from exporter.state import ClusterState
+    from sliceaudit.api.decode import decode_list
+
+    pages = cluster_pages(SIZED_SERVICES, 4, int(endpoints))
+    gc.collect()
+    tracemalloc.start()
+    services = decode_list("Service", pages["Service"]).items
+    services_decoded = tracemalloc.get_traced_memory()[0]
+    slices = decode_list("EndpointSlice", pages["EndpointSlice"]).items
+    slices_decoded = tracemalloc.get_traced_memory()[0] - services_decoded
+    state = ClusterState("bench", max_series=0)
+    before = tracemalloc.get_traced_memory()[0]
+    state.apply_list("Service", services)
+    services_held = tracemalloc.get_traced_memory()[0] - before
+    state.apply_list("EndpointSlice", slices)
+    del services, slices
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0]   # the state alone: nothing of the records stays referenced
+    render([state])
+    return {"services_held": services_held, "services_decoded": services_decoded, "slices_held": held - services_held,
+            "slices_decoded": slices_decoded, "scrape": tracemalloc.get_traced_memory()[0] - held}
+
+
+def bench_sizes() -> list[Figure]:
+    """Per Service, EndpointSlice and endpoint, from slices of 3 and of 9 endpoints: the difference over
+    the extra endpoints is an endpoint's cost, the rest a slice's. One run each: traced bytes do not
+    vary from run to run. What docs/exporter.md sizes a replica with."""
+    three, nine = probe("bench.exporter", "sizes", "3"), probe("bench.exporter", "sizes", "9")
+    slices = SIZED_SERVICES * 4
+    per: dict[str, float] = {}
+    for form in ("held", "decoded"):
+        endpoint = (nine[f"slices_{form}"] - three[f"slices_{form}"]) / (slices * 6)
+        per |= {f"{form}_service": three[f"services_{form}"] / SIZED_SERVICES, f"{form}_endpoint": endpoint,
+                f"{form}_slice": three[f"slices_{form}"] / slices - 3 * endpoint}
+    print(f"   sizes: {SIZED_SERVICES} Services of 4 IPv4 slices, traced with 3 and with 9 endpoints a slice; "
+          f"a first scrape caches {three['scrape'] / SIZED_SERVICES:.0f} bytes per Service")
+    return [figure(f"exporter: held per {what}", per[f"held_{key}"], "bytes", f"the decoded {what} record",
+                   per[f"decoded_{key}"])
+            for what, key in (("Service", "service"), ("EndpointSlice (endpoints apart)", "slice"),
+                              ("endpoint (IPv4)", "endpoint"))]
 
 
 # --- start to /readyz (fresh processes) -------------------------------------------------------
@@ -358,7 +441,9 @@ def bench_startup() -> list[Figure]:
 # --- latency ---------------------------------------------------------------------------------
 
 
-def bench_latency(cycles: int = 15) -> list[Figure]:
+def probe_latency(cycles: str = "10") -> dict:
+    """In a fresh process: the median of `cycles` slices turned ports: null until the gauge shows it,
+    and of 5 list + audits of the same cluster (the polling floor)."""
     from exporter.app import Exporter
     from exporter.config import ExporterConfig, Listen
     from sliceaudit.audit.cluster import audit_cluster
@@ -394,7 +479,7 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
                 raise RuntimeError(f"{gauge} did not change within 10 s")
 
             times = []
-            for (ns, svc), obj in list(by_service.items())[:cycles]:
+            for (ns, svc), obj in list(by_service.items())[:int(cycles)]:
                 gauge = f'sliceaudit_null_port_endpoints{{cluster="bench",namespace="{ns}",service="{svc}"}} '
                 broken = json.loads(json.dumps(obj))
                 broken["ports"] = None
@@ -410,14 +495,31 @@ def bench_latency(cycles: int = 15) -> list[Figure]:
                 start = time.perf_counter()
                 audit_cluster("bench", fetch_snapshot(client, owners=Owners.NONE))
                 polls.append(time.perf_counter() - start)
-    print(f"   latency: {len(times)} slices turned ports: null, {len(cluster.objects['EndpointSlice'])} slices")
-    return [figure("exporter: ports: null in the API -> gauge on /metrics", statistics.median(times), "s",
-                   "one list + audit of the cluster (polling floor)", statistics.median(polls))]
+    return {"seconds": statistics.median(times), "poll_s": statistics.median(polls), "cycles": len(times),
+            "slices": len(cluster.objects["EndpointSlice"])}
+
+
+def bench_latency() -> list[Figure]:
+    (runs,) = interleaved("bench.exporter", [("latency",)])
+    print(f"   latency: {runs[0]['cycles']} slices turned ports: null per process (their median), "
+          f"{runs[0]['slices']} slices")
+    return [figure("exporter: ports: null in the API -> gauge on /metrics", [r["seconds"] for r in runs], "s",
+                   "one list + audit of the cluster (polling floor)", [r["poll_s"] for r in runs])]
 
 
 def run() -> list[Figure]:
-    return bench_render() + bench_events() + bench_memory() + bench_startup() + bench_latency()
+    import tempfile
+    from pathlib import Path
+
+    figures = bench_render()
+    with tempfile.TemporaryDirectory(prefix="sliceaudit-bench-") as directory:
+        for kind, pages in list_pages(HELD_SLICES // 4, 4).items():   # one list of HELD_SLICES, as files
+            for i, data in enumerate(pages):
+                (Path(directory) / f"{kind}-{i:05d}").write_bytes(data)
+        figures += bench_events(directory) + bench_memory(directory)
+    return figures + bench_sizes() + bench_startup() + bench_latency()
 
 
 if __name__ == "__main__":
-    serve({"hold": probe_hold, "floor": probe_floor})
+    serve({"hold": probe_hold, "floor": probe_floor, "render": probe_render, "events": probe_events,
+           "sizes": probe_sizes, "latency": probe_latency})

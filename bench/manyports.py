@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from bench.probe import interleaved, serve
 from bench.results import Figure, figure, ratio_at_most
 from sliceaudit.api.decode import decode_object
 from sliceaudit.api.records import EndpointSlice, Service
@@ -18,7 +19,6 @@ from sliceaudit.audit.cluster import audit_service
 PORTS = 1000
 ENDPOINTS = 10_000
 PER_SLICE = 100
-ROUNDS = 3
 
 
 def wide_service(ports: int, endpoints: int = ENDPOINTS) -> tuple[Service, list[EndpointSlice]]:
@@ -40,18 +40,21 @@ def wide_service(ports: int, endpoints: int = ENDPOINTS) -> tuple[Service, list[
     return decode_object("Service", service), [decode_object("EndpointSlice", s) for s in slices]
 
 
-def _runs(service: Service, slices: list[EndpointSlice], scale: int = 1) -> list[float]:
-    times = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        audit_service(service, slices)
-        times.append((time.perf_counter() - start) * scale)
-    return times
+def probe_audit(ports: str) -> dict:
+    """One audit of the Service with `ports` ports, timed in this fresh process."""
+    service, slices = wide_service(int(ports))
+    start = time.perf_counter()
+    audit_service(service, slices)
+    return {"seconds": time.perf_counter() - start}
 
 
 def run() -> list[Figure]:
-    wide = _runs(*wide_service(PORTS))
-    narrow = _runs(*wide_service(PORTS // 10), scale=10)
+    wide, narrow = interleaved("bench.manyports", [("audit", str(PORTS)), ("audit", str(PORTS // 10))])
     print(f"   input: one Service, {PORTS} ports, {ENDPOINTS} endpoints in {ENDPOINTS // PER_SLICE} slices")
-    return [figure(f"core: one Service, {PORTS} ports x {ENDPOINTS // 1000}k endpoints", wide, "s",
-                   f"{PORTS // 10} ports, times 10 (linear)", narrow, targets=[ratio_at_most(1.5)])]
+    return [figure(f"core: one Service, {PORTS} ports x {ENDPOINTS // 1000}k endpoints", [r["seconds"] for r in wide],
+                   "s", f"{PORTS // 10} ports, times 10 (linear)", [r["seconds"] * 10 for r in narrow],
+                   targets=[ratio_at_most(1.5)])]
+
+
+if __name__ == "__main__":
+    serve({"audit": probe_audit})
