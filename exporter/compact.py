@@ -21,6 +21,7 @@ from itertools import product
 import msgspec
 
 from sliceaudit.api.records import (
+    CLUSTER_IP_NONE,
     MANAGED_BY_LABEL,
     SERVICE_NAME_LABEL,
     Endpoint,
@@ -179,7 +180,6 @@ class HeldService(Service, frozen=True, gc=False):
 _SPEC_UNREAD = {"selector"} & set(ServiceSpec.__struct_fields__)
 # Of `clusterIP` the consumer models (coredns, uniform) read only whether it is "None" (a headless
 # Service): that is kept, a Service's own address (a string per Service) is not.
-_HEADLESS = "None"
 
 
 def compact_service(s: Service) -> HeldService:
@@ -187,7 +187,7 @@ def compact_service(s: Service) -> HeldService:
     if isinstance(s, HeldService):
         return s
     spec = _fresh_record(msgspec.structs.replace(s.spec, cluster_ip=None, **dict.fromkeys(_SPEC_UNREAD)))
-    cluster_ip = _HEADLESS if s.spec.cluster_ip == _HEADLESS else None   # one shared "None"
+    cluster_ip = CLUSTER_IP_NONE if s.spec.cluster_ip == CLUSTER_IP_NONE else None   # one shared "None"
     return HeldService(metadata=ObjectMeta(name=_fresh(s.metadata.name), namespace=_strings(s.metadata.namespace)),
                        spec=msgspec.structs.replace(spec, cluster_ip=cluster_ip, ports=_ports(spec.ports)))
 

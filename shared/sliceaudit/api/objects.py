@@ -168,7 +168,7 @@ class Service(records.Service):
     @property
     def headless(self) -> bool:
         """isServiceIPSet is false: clusterIP None or unset."""
-        return self.spec.cluster_ip in (None, "", "None")
+        return self.spec.cluster_ip in (None, "", records.CLUSTER_IP_NONE)
 
     def selects(self, pod: Pod) -> bool:
         selector = self.selector

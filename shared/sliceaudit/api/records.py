@@ -158,6 +158,11 @@ class ServicePort(ApiRecord):
         return target if isinstance(target, str) else None
 
 
+# A headless Service's clusterIP: k8s.io/api core/v1 types.go `ClusterIPNone` (the controller, CoreDNS and
+# the exporter's compact copies all test for it).
+CLUSTER_IP_NONE = "None"
+
+
 class ServiceSpec(ApiRecord):
     cluster_ip: str | None = field(default=None, name="clusterIP")   # consumers tell headless Services
     selector: dict[str, str] | None = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sliceaudit.api.records import EndpointSlice, Service, ServicePort
+from sliceaudit.api.records import CLUSTER_IP_NONE, EndpointSlice, Service, ServicePort
 from sliceaudit.consumers.model import Behaviour, Consumer, Outcome
 from sliceaudit.consumers.reading import conditions, hostport, per_port, routes
 from sliceaudit.consumers.versions import VersionRange, v
@@ -32,7 +32,7 @@ def build(sp: ServicePort, slices: Sequence[EndpointSlice]):
 
 
 def model(service: Service, slices: Sequence[EndpointSlice]) -> Outcome:
-    if service.spec.cluster_ip != "None":
+    if service.spec.cluster_ip != CLUSTER_IP_NONE:
         return Outcome(tuple(routes(p, ()) for p in service.ports), reads_slices=False)
     return per_port(service, slices, "coredns", build)
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
-from sliceaudit.api.records import Endpoint, EndpointConditions, EndpointPort, EndpointSlice, ObjectMeta, Service
+from sliceaudit.api.records import (
+    CLUSTER_IP_NONE,
+    Endpoint,
+    EndpointConditions,
+    EndpointPort,
+    EndpointSlice,
+    ObjectMeta,
+    Service,
+)
 from sliceaudit.consumers.model import Behaviour
 from sliceaudit.consumers.registry import REFERENCE
 
@@ -63,7 +71,7 @@ def stand_in(service: Service, shape: Shape) -> tuple[Service, tuple[EndpointSli
 def agreeing(behaviours: Sequence[Behaviour], service: Service, shape: Shape) -> tuple[bool, ...]:
     """Per behaviour, whether it routes a Service of this uniform shape exactly like kube-proxy, with no
     effect. Cached per (Service ports, headless, shape): one look-up per Service."""
-    key = (service.spec.ports, service.spec.cluster_ip == "None", shape)
+    key = (service.spec.ports, service.spec.cluster_ip == CLUSTER_IP_NONE, shape)
     known = _agrees.get(key)
     if known is None:
         if len(_agrees) >= _CACHE_MAX:

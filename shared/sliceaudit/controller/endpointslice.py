@@ -32,7 +32,13 @@ from sliceaudit.api.objects import (
     Pod,
     Service,
 )
-from sliceaudit.api.records import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, SLICE_CONTROLLER, EndpointConditions
+from sliceaudit.api.records import (
+    CLUSTER_IP_NONE,
+    MANAGED_BY_LABEL,
+    SERVICE_NAME_LABEL,
+    SLICE_CONTROLLER,
+    EndpointConditions,
+)
 
 CONTROLLER = SLICE_CONTROLLER
 MAX_ENDPOINTS = 100  # kube-controller-manager --max-endpoints-per-slice default
@@ -49,7 +55,7 @@ def address_types(service: Service) -> tuple[str, ...]:
     if families:
         return tuple(families)
     ip = service.spec.cluster_ip
-    if ip and ip != "None":
+    if ip and ip != CLUSTER_IP_NONE:
         parsed = parse_ip(ip)
         return ("IPv6",) if parsed and parsed[0] == 6 else ("IPv4",)
     return ("IPv4", "IPv6")
