@@ -96,8 +96,8 @@ def command(**options) -> None:
     stop.wait()
     log.info("stopping")
     if not exporter.stop():
-        # A request stalled on a cluster would hold the interpreter's exit until its read timeout
-        # (the list's prefetch thread is joined at exit); Kubernetes kills at 30 s, so leave now.
+        # A thread stalled inside a cluster's read would still be inside OpenSSL while the interpreter
+        # finalises (which aborts it); Kubernetes kills at 30 s anyway, so leave now.
         log.warning("a request to a cluster is still stalled; leaving without waiting for it")
         logging.shutdown()
         os._exit(0)

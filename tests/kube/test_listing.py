@@ -11,7 +11,7 @@ from kube_testkit import access_for
 from sliceaudit.audit.cluster import audit_cluster, consumers_of
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.pages import ListOptions, list_kind
+from sliceaudit.kube.pages import ListOptions, iter_pages, list_kind
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import audit_live
 from sliceaudit.live.owners import Owners
@@ -44,6 +44,25 @@ def test_lists_every_page_with_limit_and_continue(client, server, cluster):
     assert all(r.query["limit"] == "7" for r in seen)
     assert "continue" not in seen[0].query and all("continue" in r.query for r in seen[1:])
     assert listed.resource_version
+
+
+def test_the_next_page_is_asked_for_before_this_one_is_handed_on(client, server, cluster):
+    pages = iter_pages(client, "EndpointSlice", listing=ListOptions(page_size=7))
+    assert len(next(pages).items) == 7
+    assert len(lists(server, "endpointslices")) == 2   # the server writes page 2 while page 1 is audited
+    pages.close()   # a consumer that stops (a namespace out of order) leaves page 2 unread
+    again = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7))
+    assert names(again.items) == expected(cluster, "EndpointSlice")   # its connection was not reused
+
+
+def test_a_page_asked_for_early_is_retried_like_any_other(client, server, cluster):
+    server.faults.add(status=503, times=2, on="continue", resource="endpointslices")
+    sleeps = Sleeps()
+    listed = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7), sleep=sleeps)
+    assert names(listed.items) == expected(cluster, "EndpointSlice")
+    assert len(sleeps) == 2
+    statuses = [(r.status, "continue" in r.query) for r in lists(server, "endpointslices")]
+    assert statuses[:4] == [(200, False), (503, True), (503, True), (200, True)]
 
 
 def test_expired_continue_token_restarts_the_list(client, server, cluster):
