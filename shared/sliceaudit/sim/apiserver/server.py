@@ -39,6 +39,7 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFo
            409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError",
            503: "ServiceUnavailable", 504: "Timeout"}
 DEFAULT_WATCH_TIMEOUT = 1800
+WATCH_FLUSH_BYTES = 1 << 20   # a long batch goes out in pieces of about this size
 
 
 def parse_bool(value: str | None) -> bool:
@@ -301,16 +302,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         drop_after = fault.drop_after if fault is not None else None
         sent = 0
+        # Events queue here and go out together once none is left to send, as kube-apiserver flushes
+        # its watch stream only `if len(ch) == 0` (k8s.io/apiserver endpoints/handlers/watch.go,
+        # WatchServer.HandleHTTP): one write per batch, not one per event.
+        queued: list[bytes] = []
+        queued_bytes = 0
 
-        def emit(line: bytes) -> None:
-            nonlocal sent
+        def flush() -> None:
+            nonlocal queued_bytes
+            if queued:
+                self.wfile.write(b"".join(queued))
+                queued.clear()
+                queued_bytes = 0
+
+        def emit(*line: bytes) -> None:
+            """Queues one event's line, given in pieces (an object's stored JSON is not copied into it)."""
+            nonlocal sent, queued_bytes
+            size = sum(map(len, line))
             if drop_after is not None and sent >= drop_after:
-                half = line[: max(1, len(line) // 2)]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))
+                half = b"".join(line)[: max(1, size // 2)]
+                queued.append(b"%x\r\n%s\r\n" % (len(half), half))
+                flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 raise _Stop
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+            queued.append(b"%x\r\n" % size)
+            queued.extend(line)
+            queued.append(b"\r\n")
+            queued_bytes += size
             sent += 1
+            if queued_bytes >= WATCH_FLUSH_BYTES:
+                flush()
 
         def bookmark(at: int, initial_end: bool = False) -> bytes:
             meta: dict = {"resourceVersion": str(at), "creationTimestamp": None}
@@ -322,11 +343,12 @@ class _Handler(BaseHTTPRequestHandler):
         if seq < 0:
             emit(b'{"type":"ERROR","object":' + status_body(
                 410, f"too old resource version: {rv} ({store.compacted_rv})", "Expired") + b"}\n")
+            flush()
             self._end()
             return
         for e in initial or ():
             if (not namespace or e.namespace == namespace) and _matches(e, labels, fields):
-                emit(b'{"type":"ADDED","object":' + e.data + b"}\n")
+                emit(_EVENT_HEAD["ADDED"], e.data, _EVENT_TAIL)
         if initial_events and bookmarks:
             emit(bookmark(current, initial_end=True))
         deadline = time.monotonic() + timeout
@@ -334,6 +356,7 @@ class _Handler(BaseHTTPRequestHandler):
         next_bookmark = time.monotonic() + interval
         stop = self.api._closing
         while not stop.is_set():
+            flush()
             now = time.monotonic()
             if now >= deadline:
                 break
@@ -346,12 +369,13 @@ class _Handler(BaseHTTPRequestHandler):
             for ev in batch:
                 if ev.plural != res.plural:
                     continue
-                line = _event_line(ev, namespace, labels, fields)
-                if line is not None:
-                    emit(line)
+                kind = _event_type(ev, namespace, labels, fields)
+                if kind is not None:
+                    emit(_EVENT_HEAD[kind], ev.entry.data, _EVENT_TAIL)
             if bookmarks and time.monotonic() >= next_bookmark:
                 emit(bookmark(current))
                 next_bookmark = time.monotonic() + interval
+        flush()
         if stop.is_set():
             self.connection.shutdown(socket.SHUT_RDWR)
             raise _Stop
@@ -369,8 +393,13 @@ def _visible(e: Entry | None, namespace: str, labels, fields) -> bool:
     return e is not None and (not namespace or e.namespace == namespace) and _matches(e, labels, fields)
 
 
-def _event_line(ev, namespace: str, labels, fields) -> bytes | None:
-    """The event a filtered watch sees: objects moving in or out of the selection appear ADDED or DELETED."""
+_EVENT_HEAD = {kind: b'{"type":"%s","object":' % kind.encode() for kind in ("ADDED", "MODIFIED", "DELETED")}
+_EVENT_TAIL = b"}\n"
+
+
+def _event_type(ev, namespace: str, labels, fields) -> str | None:
+    """The event a filtered watch sees (None: none): objects moving in or out of the selection appear
+    ADDED or DELETED."""
     now = _visible(ev.entry, namespace, labels, fields)
     if ev.type == "MODIFIED":
         before = _visible(ev.old, namespace, labels, fields)
@@ -379,9 +408,7 @@ def _event_line(ev, namespace: str, labels, fields) -> bytes | None:
         kind = "DELETED" if _visible(ev.old, namespace, labels, fields) else None
     else:
         kind = "ADDED" if now else None
-    if kind is None:
-        return None
-    return b'{"type":"' + kind.encode() + b'","object":' + ev.entry.data + b"}\n"
+    return kind
 
 
 def _route(path: str) -> tuple[Resource, str, str] | None:
