@@ -1,16 +1,17 @@
 """Kubernetes access: list + audit of a 20,000-slice cluster over HTTPS, and the watch loop.
 
 List: each path runs in a fresh subprocess (time and peak RSS of that process alone) against one
-simulated API server: ours (raw pages decoded into records, then audited) with owners=none, so
-it reads what the others read, and with root cause (owners=needed, owners=all); (a) the
-kubernetes client's model path (the same paginated lists into V1Service/V1EndpointSlice models,
-once, for a quarter of the slices: their time scaled to all, as the full list takes over a minute);
-the floor: the transfer alone (the same pages fetched, not decoded) plus decode_list + audit of
-those page bytes from memory. Watch: list-sized MODIFIED events replayed from the server's
-history, read by our loop, by `kubernetes.watch.Watch().stream` in model mode, and as bare lines
-(the transport's floor), each in a process of its own. Each figure is the median of
-bench.probe.RUNS runs (the watch's: WATCH_RUNS), ours and the baselines in turn. Targets
-(reported): >= 12x faster than models, <= 1.5x transfer + floor, peak RSS <= 150 MB, watch >= 15x.
+simulated API server, itself in a process of its own (bench.probe.served): ours (raw pages decoded
+into records, then audited) with owners=none, so it reads what the others read, and with root
+cause (owners=needed, owners=all); (a) the kubernetes client's model path (the same paginated
+lists into V1Service/V1EndpointSlice models, for a quarter of the slices: their time scaled to
+all, as the full list takes over a minute); the floor: the transfer alone (the same pages fetched,
+not decoded) plus decode_list + audit of those page bytes from memory. Watch: list-sized MODIFIED
+events replayed from the server's history, read by our loop, by `kubernetes.watch.Watch().stream`
+in model mode, and as bare lines (the transport's floor), each in a process of its own. Each
+figure is the median of bench.probe.RUNS runs (the watch's: WATCH_RUNS), ours and the baselines
+in turn. Targets (reported): >= 12x faster than models, <= 1.5x transfer + floor, peak RSS <= 150
+MB, watch >= 15x.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.probe import interleaved, probe, rss_mb, serve
+from bench.probe import announce, interleaved, rss_mb, serve, served
 from bench.results import Figure, at_most, figure, ratio_at_most, speedup_at_least
 
 SLICES = 20_000
@@ -126,23 +127,29 @@ def probe_floor(pages_path: str) -> dict:
 # --- list ------------------------------------------------------------------------------------
 
 
-def bench_list() -> list[Figure]:
+def serve_list(config_path: str) -> dict:
+    """The 20k-slice cluster served until stdin closes; its kubeconfig written to `config_path`."""
     from sliceaudit.sim.clusterserver import ClusterServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("bench", slices=SLICES, endpoints=ENDPOINTS, truth=False)
     slices = len(cluster.objects["EndpointSlice"])
-    with tempfile.TemporaryDirectory() as tmp, ClusterServer(cluster) as server:
+    with ClusterServer(cluster) as server:
         del cluster
-        config = Path(tmp) / "kubeconfig.json"
-        config.write_text(json.dumps(kubeconfig_for({"bench": server})))
+        Path(config_path).write_text(json.dumps(kubeconfig_for({"bench": server})))
+        return announce({"slices": slices})
+
+
+def bench_list() -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = str(Path(tmp) / "kubeconfig.json")
         pages = str(Path(tmp) / "pages.pickle")
-        runs = interleaved("bench.kube", [("transfer", str(config), pages), ("floor", pages),
-                                          ("ours", str(config), "none"), ("ours", str(config), "needed"),
-                                          ("ours", str(config), "all")])
-        transfer, floor, ours, needed, ours_all = runs
-        models = probe("bench.kube", "models", str(config), str(slices))
+        with served("bench.kube", "serve-list", config) as server:
+            runs = interleaved("bench.kube", [("transfer", config, pages), ("floor", pages), ("ours", config, "none"),
+                                              ("ours", config, "needed"), ("ours", config, "all"),
+                                              ("models", config, str(server["slices"]))])
+            transfer, floor, ours, needed, ours_all, models = runs
 
     def median(results: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in results)
@@ -152,12 +159,12 @@ def bench_list() -> list[Figure]:
     print(f"   ours {median(ours, 'seconds'):.2f} s / {median(ours, 'rss_mb'):.0f} MB (root cause: owners=needed "
           f"{median(needed, 'seconds'):.2f} s / {median(needed, 'rss_mb'):.0f} MB, owners=all "
           f"{median(ours_all, 'seconds'):.2f} s / {median(ours_all, 'rss_mb'):.0f} MB); models "
-          f"{models['seconds']:.2f} s (a quarter of the slices, scaled); transfer {median(transfer, 'seconds'):.2f} s "
-          f"+ floor {median(floor, 'seconds'):.2f} s (medians of {len(ours)} runs)")
+          f"{median(models, 'seconds'):.2f} s (a quarter of the slices, scaled); transfer "
+          f"{median(transfer, 'seconds'):.2f} s + floor {median(floor, 'seconds'):.2f} s (medians of {len(ours)} runs)")
     seconds = [r["seconds"] for r in ours]
     return [
         figure("kube: list + audit 20k slices", seconds, "s", "kubernetes client models, paginated (1/4 scaled)",
-               models["seconds"], targets=(speedup_at_least(12),)),
+               [r["seconds"] for r in models], targets=(speedup_at_least(12),)),
         figure("kube: list + audit vs transfer + floor", seconds, "s", "transfer + decode_list/audit from memory",
                [t["seconds"] + f["seconds"] for t, f in zip(transfer, floor)], targets=(ratio_at_most(1.5),)),
         figure("kube: peak RSS list + audit", [r["rss_mb"] for r in ours], "MB",
@@ -173,20 +180,23 @@ def bench_list() -> list[Figure]:
 # --- watch -----------------------------------------------------------------------------------
 
 
-def _replayable_server():
-    """A server whose history holds WATCH_EVENTS list-sized MODIFIED events after resourceVersion rv0."""
+def serve_watch(config_path: str) -> dict:
+    """A server whose history holds WATCH_EVENTS list-sized MODIFIED events after the resourceVersion
+    it announces (rv0), served until stdin closes; its kubeconfig written to `config_path`."""
     from sliceaudit.sim.clusterserver import ClusterServer
+    from sliceaudit.sim.fleetrun import kubeconfig_for
     from sliceaudit.sim.world.large import large_cluster
 
     cluster = large_cluster("watch", slices=100, endpoints=ENDPOINTS, truth=False, broken_every=0)
     objects = cluster.objects["EndpointSlice"]
-    server = ClusterServer(cluster, history=WATCH_EVENTS + 100).start()
-    rv0 = str(max(int(o["metadata"]["resourceVersion"]) for kind in cluster.objects.values() for o in kind))
-    for i in range(WATCH_EVENTS):
-        obj = objects[i % len(objects)]
-        obj["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] = f"2025-01-07T{i:08d}"
-        server.apply("EndpointSlice", obj)
-    return server, rv0
+    with ClusterServer(cluster, history=WATCH_EVENTS + 100) as server:
+        rv0 = str(max(int(o["metadata"]["resourceVersion"]) for kind in cluster.objects.values() for o in kind))
+        for i in range(WATCH_EVENTS):
+            obj = objects[i % len(objects)]
+            obj["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] = f"2025-01-07T{i:08d}"
+            server.apply("EndpointSlice", obj)
+        Path(config_path).write_text(json.dumps(kubeconfig_for({"bench": server})))
+        return announce({"rv0": rv0})
 
 
 def _best_pass(read_events) -> dict:
@@ -260,19 +270,13 @@ def probe_watch_models(config_path: str, rv0: str) -> dict:
 
 
 def bench_watch() -> list[Figure]:
-    from sliceaudit.sim.fleetrun import kubeconfig_for
-
-    server, rv0 = _replayable_server()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "kubeconfig.json"
-            config.write_text(json.dumps(kubeconfig_for({"bench": server})))
-            ours, models, stream = interleaved("bench.kube", [("watch-ours", str(config), rv0),
-                                                              ("watch-models", str(config), rv0),
-                                                              ("watch-stream", str(config), rv0)],
-                                               runs=WATCH_RUNS)
-    finally:
-        server.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = str(Path(tmp) / "kubeconfig.json")
+        with served("bench.kube", "serve-watch", config) as server:
+            rv0 = server["rv0"]
+            ours, models, stream = interleaved("bench.kube", [("watch-ours", config, rv0),
+                                                              ("watch-models", config, rv0),
+                                                              ("watch-stream", config, rv0)], runs=WATCH_RUNS)
     print(f"   watch: {WATCH_EVENTS} MODIFIED EndpointSlice events of {ENDPOINTS} endpoints replayed over HTTPS; "
           f"each run the best of {WATCH_PASSES} passes, in a process of its own")
 
@@ -291,5 +295,6 @@ def run() -> list[Figure]:
 
 
 if __name__ == "__main__":
-    serve({"ours": probe_ours, "models": probe_models, "transfer": probe_transfer, "floor": probe_floor,
+    serve({"serve-list": serve_list, "serve-watch": serve_watch,
+           "ours": probe_ours, "models": probe_models, "transfer": probe_transfer, "floor": probe_floor,
            "watch-ours": probe_watch_ours, "watch-models": probe_watch_models, "watch-stream": probe_watch_stream})

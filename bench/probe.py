@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +30,35 @@ def interleaved(module: str, commands: Sequence[Sequence[str]], runs: int = RUNS
         for got, args in zip(results, commands):
             got.append(probe(module, *args))
     return results
+
+
+@contextlib.contextmanager
+def served(module: str, *args: str, timeout: float = 600) -> Iterator[dict]:
+    """A simulated API server in a process of its own (`python -m module args...`, which calls
+    `announce`), so that its speed does not depend on what the benchmark's own process holds; yields
+    what it announced, and stops it on leaving."""
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"server {module} {' '.join(args[:1])} exited ({proc.wait(timeout)}) before serving")
+        yield json.loads(line)
+    finally:
+        proc.stdin.close()   # the server leaves when its standard input closes
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def announce(info: dict) -> dict:
+    """In a `served` process: says how to reach the server, then serves until standard input closes."""
+    print(json.dumps(info), flush=True)
+    sys.stdin.read()
+    return {}
 
 
 def serve(probes: dict[str, Callable[..., dict]]) -> None:
