@@ -22,11 +22,12 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
 
-from bench.probe import ROOT, RUNS, interleaved, probe, rss_mb, serve
+from bench.probe import ROOT, RUNS, announce, interleaved, probe, rss_mb, serve, served
 from bench.results import Figure, at_most, figure, ratio_at_most
 
 RENDER_SERVICES = 20_000
@@ -194,8 +195,6 @@ def bench_render() -> list[Figure]:
 
 
 def _held_pages(directory: str, kind: str) -> list[bytes]:
-    from pathlib import Path
-
     return [page.read_bytes() for page in sorted(Path(directory).glob(f"{kind}-*"))]
 
 
@@ -265,7 +264,6 @@ def probe_hold(mode: str, directory: str) -> dict:
     holding the decoded records as they come (no compaction): the baseline.
     """
     import gc
-    from pathlib import Path
 
     import exporter.state as state_module
     from sliceaudit.api.decode import decode_list
@@ -396,12 +394,9 @@ def _ready(url: str):
     return check
 
 
-def bench_startup() -> list[Figure]:
-    """`sliceaudit exporter` from spawn to /readyz 200, against a fresh process listing and auditing once."""
-    import socket
-    import tempfile
-    from pathlib import Path
-
+def serve_startup(config_path: str) -> dict:
+    """STARTUP_SLICES slices (a tenth of the Services broken) served until stdin closes; the kubeconfig
+    written to `config_path`."""
     from sliceaudit.sim.apiserver.server import ApiServer
     from sliceaudit.sim.fleetrun import kubeconfig_for
 
@@ -409,26 +404,37 @@ def bench_startup() -> list[Figure]:
     objects = {"Service": [_service(i) for i in range(services)],
                "EndpointSlice": [_slice(i, j, broken=(i % 10 == 0 and j == 0))
                                  for i in range(services) for j in range(4)]}
+    with ApiServer(objects, name="bench") as server:
+        del objects
+        Path(config_path).write_text(json.dumps(kubeconfig_for({"bench": server})))
+        return announce({})
+
+
+def bench_startup() -> list[Figure]:
+    """`sliceaudit exporter` from spawn to /readyz 200, against a fresh process listing and auditing once."""
+    import socket
+    import tempfile
+
     ours: list[float] = []
     floor: list[float] = []
     memory: list[dict] = []
     floor_memory: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, ApiServer(objects, name="bench") as server:
-        del objects
+    with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "kubeconfig.json"
-        config.write_text(json.dumps(kubeconfig_for({"bench": server})))
-        exe = str(Path(sys.executable).with_name("sliceaudit"))
-        for _ in range(RUNS):
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = sock.getsockname()[1]
-            seconds, mem = _spawned([exe, "exporter", "--kubeconfig", str(config), "--listen", f"127.0.0.1:{port}",
-                                     "--log-level", "warning"], _ready(f"http://127.0.0.1:{port}/readyz"), settle=2.0)
-            ours.append(seconds)
-            memory.append(mem)
-            start = time.perf_counter()
-            floor_memory.append(probe("bench.exporter", "floor", str(config))["peak_mb"])
-            floor.append(time.perf_counter() - start)
+        with served("bench.exporter", "serve-startup", str(config)):
+            exe = str(Path(sys.executable).with_name("sliceaudit"))
+            for _ in range(RUNS):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", 0))
+                    port = sock.getsockname()[1]
+                seconds, mem = _spawned([exe, "exporter", "--kubeconfig", str(config), "--listen",
+                                         f"127.0.0.1:{port}", "--log-level", "warning"],
+                                        _ready(f"http://127.0.0.1:{port}/readyz"), settle=2.0)
+                ours.append(seconds)
+                memory.append(mem)
+                start = time.perf_counter()
+                floor_memory.append(probe("bench.exporter", "floor", str(config))["peak_mb"])
+                floor.append(time.perf_counter() - start)
     print(f"   startup: {STARTUP_SLICES} slices of {ENDPOINTS_PER_SLICE} endpoints over HTTPS; the exporter "
           f"process peaks at {statistics.median(m.get('VmHWM', 0) for m in memory):.0f} MB")
     return [figure(f"exporter: start -> /readyz, {STARTUP_SLICES // 1000}k slices", ours, "s",
@@ -509,7 +515,6 @@ def bench_latency() -> list[Figure]:
 
 def run() -> list[Figure]:
     import tempfile
-    from pathlib import Path
 
     figures = bench_render()
     with tempfile.TemporaryDirectory(prefix="sliceaudit-bench-") as directory:
@@ -521,5 +526,5 @@ def run() -> list[Figure]:
 
 
 if __name__ == "__main__":
-    serve({"hold": probe_hold, "floor": probe_floor, "render": probe_render, "events": probe_events,
-           "sizes": probe_sizes, "latency": probe_latency})
+    serve({"serve-startup": serve_startup, "hold": probe_hold, "floor": probe_floor, "render": probe_render,
+           "events": probe_events, "sizes": probe_sizes, "latency": probe_latency})
