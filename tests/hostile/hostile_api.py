@@ -3,6 +3,7 @@ below HTTP too. Every loop it runs is bounded (LIFETIME), and it stops when its 
 
 Modes (each list request gets the same treatment):
   drip-body     headers at once, then the body a byte every DRIP seconds
+  drip-chunked  the same, the body sent chunked (no Content-Length)
   drip-headers  the status line and headers a byte every DRIP seconds
   endless-pages every page full of objects and a fresh continue token, for ever
   same-token    every page hands back the continue token it was asked with
@@ -23,7 +24,7 @@ import time
 
 import trustme
 
-MODES = ("drip-body", "drip-headers", "endless-pages", "same-token", "empty-pages", "deep-json")
+MODES = ("drip-body", "drip-chunked", "drip-headers", "endless-pages", "same-token", "empty-pages", "deep-json")
 DRIP = 0.5
 LIFETIME = 120.0
 NEST = 100_000
@@ -86,7 +87,11 @@ class HostileApi:
         else:
             body = json.dumps(self._page(path)).encode()
         head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
-        if self.mode == "drip-headers":
+        if self.mode == "drip-chunked":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            self._drip(conn, b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 100]), body[i:i + 100])
+                                      for i in range(0, len(body), 100)) + b"0\r\n\r\n")
+        elif self.mode == "drip-headers":
             self._drip(conn, head + body)
         elif self.mode == "drip-body":
             conn.sendall(head)

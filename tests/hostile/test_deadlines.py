@@ -49,10 +49,11 @@ def test_dripping_servers_are_cut_off_at_the_deadline_and_the_others_complete(go
         f"sliceaudit: cluster {n}: {clusters[n]['errors'][0]['message']}" for n in ("drip-body", "drip-headers"))
 
 
-def test_the_exporters_list_has_a_deadline_too():
+@pytest.mark.parametrize("mode", ["drip-body", "drip-chunked"])   # a declared length is read in one call
+def test_the_exporters_list_has_a_deadline_too(mode):
     errors, lists = [], []
     stop = threading.Event()
-    with HostileApi("drip-body") as api:
+    with HostileApi(mode) as api:
         config = api.kubeconfig("drip")
         access = ClusterAccess(name="drip", source="kubeconfig", kubeconfig=config, context="drip")
 

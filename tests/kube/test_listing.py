@@ -11,7 +11,7 @@ from kube_testkit import access_for
 from sliceaudit.audit.cluster import audit_cluster, consumers_of
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.pages import ListOptions, iter_pages, list_kind
+from sliceaudit.kube.pages import ListOptions, iter_pages, list_kind, read_body
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import audit_live
 from sliceaudit.live.owners import Owners
@@ -63,6 +63,19 @@ def test_a_page_asked_for_early_is_retried_like_any_other(client, server, cluste
     assert len(sleeps) == 2
     statuses = [(r.status, "continue" in r.query) for r in lists(server, "endpointslices")]
     assert statuses[:4] == [(200, False), (503, True), (503, True), (200, True)]
+
+
+def test_a_page_declared_larger_than_the_limit_is_refused_before_it_is_read(client):
+    resp = client.open("EndpointSlice", timeout=(10, 60), limit=500)
+    declared = resp.length_remaining
+    try:
+        with pytest.raises(ClusterError, match="^a page of the endpointslices list is larger than") as err:
+            read_body(resp, None, "endpointslices", limit=declared - 1)
+    finally:
+        resp.close()
+        resp.release_conn()
+    assert err.value.reason == "too-large"
+    assert resp.length_remaining == declared   # not a byte of it was read
 
 
 def test_expired_continue_token_restarts_the_list(client, server, cluster):
