@@ -11,7 +11,7 @@ from kube_testkit import access_for
 from sliceaudit.audit.cluster import audit_cluster, consumers_of
 from sliceaudit.kube.clusters import connect
 from sliceaudit.kube.errors import ClusterError
-from sliceaudit.kube.pages import ListOptions, iter_pages, list_kind, read_body
+from sliceaudit.kube.pages import SLOW_ANSWER, ListOptions, iter_pages, list_kind, read_body
 from sliceaudit.live.fetch import fetch_snapshot
 from sliceaudit.live.namespaces import audit_live
 from sliceaudit.live.owners import Owners
@@ -49,7 +49,10 @@ def test_lists_every_page_with_limit_and_continue(client, server, cluster):
 def test_the_next_page_is_asked_for_before_this_one_is_handed_on(client, server, cluster):
     pages = iter_pages(client, "EndpointSlice", listing=ListOptions(page_size=7))
     assert len(next(pages).items) == 7
-    assert len(lists(server, "endpointslices")) == 2   # the server writes page 2 while page 1 is audited
+    deadline = time.monotonic() + 10
+    while len(lists(server, "endpointslices")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(lists(server, "endpointslices")) == 2   # the server builds page 2 while page 1 is audited
     pages.close()   # a consumer that stops (a namespace out of order) leaves page 2 unread
     again = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7))
     assert names(again.items) == expected(cluster, "EndpointSlice")   # its connection was not reused
@@ -63,6 +66,14 @@ def test_a_page_asked_for_early_is_retried_like_any_other(client, server, cluste
     assert len(sleeps) == 2
     statuses = [(r.status, "continue" in r.query) for r in lists(server, "endpointslices")]
     assert statuses[:4] == [(200, False), (503, True), (503, True), (200, True)]
+
+
+def test_a_slow_server_gets_the_next_pages_asked_for_on_a_thread_and_nothing_is_lost(client, server, cluster):
+    server.faults.add(delay=SLOW_ANSWER * 2, times=None, on="continue", resource="endpointslices")
+    listed = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7))
+    assert names(listed.items) == expected(cluster, "EndpointSlice")
+    seen = lists(server, "endpointslices")
+    assert len(seen) == -(-len(cluster.objects["EndpointSlice"]) // 7)   # each page asked for once
 
 
 def test_a_page_declared_larger_than_the_limit_is_refused_before_it_is_read(client):
@@ -157,6 +168,14 @@ def test_slow_server_hits_the_deadline(client, server):
     server.faults.add(delay=2.0, resource="services")
     with pytest.raises(ClusterError, match="timed out|deadline"):
         list_kind(client, "Service", listing=ListOptions(deadline=time.monotonic() + 0.5))
+
+
+def test_a_slow_next_page_hits_the_deadline_too(client, server):
+    server.faults.add(delay=3.0, on="continue", resource="endpointslices")   # page 2 is asked for early
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match="timed out|deadline"):
+        list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7, deadline=time.monotonic() + 0.5))
+    assert time.monotonic() - started < 2.0
 
 
 def test_owners_none_reads_services_and_slices_only(client, server, cluster):

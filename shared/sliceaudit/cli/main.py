@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> int:
     """The console entry point: `main`, then out past any thread still inside a read.
 
-    A scan thread left behind at its deadline may sit inside OpenSSL; letting the interpreter finalise under it
-    aborts the process (SIGABRT), so the report is flushed and the process ends.
+    A scan thread left behind at its deadline, or a list's next page still awaiting its headers after
+    the list stopped, may sit inside OpenSSL; letting the interpreter finalise under it aborts the
+    process (SIGABRT), so the report is flushed and the process ends.
     """
     code = main()
     main_thread = threading.main_thread()
