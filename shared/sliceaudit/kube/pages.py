@@ -207,8 +207,8 @@ def open_page(client: KubeClient, kind: str, namespace: str | None, listing: Lis
 
 
 class Opened:
-    """A page's first attempt, made early: the request sent and its headers awaited (the server builds
-    the page meanwhile) before the caller decodes the page before; the body is read by the caller.
+    """A page's first attempt, made early: its request sent and its headers awaited (the server builds
+    the page meanwhile) before the caller decodes the previous page; the body is left to the caller.
     What opening raised is raised where `fetch_page` takes it, so it is retried as its own attempt
     would be.
 
