@@ -68,7 +68,7 @@ def test_a_page_asked_for_early_is_retried_like_any_other(client, server, cluste
     assert statuses[:4] == [(200, False), (503, True), (503, True), (200, True)]
 
 
-def test_a_slow_server_gets_the_next_pages_asked_for_on_a_thread_and_nothing_is_lost(client, server, cluster):
+def test_against_a_slow_server_pages_asked_for_on_a_thread_lose_nothing(client, server, cluster):
     server.faults.add(delay=SLOW_ANSWER * 2, times=None, on="continue", resource="endpointslices")
     listed = list_kind(client, "EndpointSlice", listing=ListOptions(page_size=7))
     assert names(listed.items) == expected(cluster, "EndpointSlice")
